@@ -1,0 +1,151 @@
+"""The command line: python -m lab {train, runs, bench, ...}."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+
+from lab.data import DATASETS, DatasetUnavailable
+from lab.methods import METHODS
+from lab.models import ENCODERS
+from lab.train import TrainConfig, TrainingCancelled, TrainingDiverged
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--subset", type=int, default=None, help="class-balanced training subset size")
+    p.add_argument("--method", default=d.method, help=f"one of {', '.join(METHODS)}")
+    p.add_argument("--encoder", default=d.encoder, help=f"one of {', '.join(ENCODERS)}")
+    p.add_argument("--width", type=int, default=d.width)
+    p.add_argument(
+        "--embedding-size", type=int, default=d.embedding_size, help="projector output size, 2-2048"
+    )
+    p.add_argument("--aug-strength", type=float, default=d.aug_strength, help="0 = identity, 1 = SimCLR's")
+    p.add_argument("--temperature", type=float, default=d.temperature)
+    p.add_argument("--alpha", type=float, default=d.alpha, help="joint: weight of SupCon")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--epochs", type=float, default=d.epochs)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+
+
+class ProgressBar:
+    """A one-line text progress bar with loss, images/s and ETA."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self.last = stream, width, 0.0
+
+    def __call__(self, p) -> None:
+        now = time.perf_counter()
+        if p.step != p.total_steps and now - self.last < 0.2:
+            return
+        self.last = now
+        done = int(self.width * p.step / p.total_steps)
+        bar = "#" * done + "-" * (self.width - done)
+        self.stream.write(
+            f"\r[{bar}] step {p.step}/{p.total_steps} epoch {p.epoch:.2f} loss {p.loss:.4f} "
+            f"{p.images_per_s:,.0f} img/s ETA {p.eta_s:4.0f}s "
+        )
+        if p.step == p.total_steps:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def format_metrics(run) -> str:
+    m = run.metrics
+    px = m.get("pixels", {})
+    lines = [
+        f"run {run.id}  ({run.title()})",
+        f"  folder:        {run.path}",
+        f"  data source:   {run.info.get('data_source')}",
+        f"  device:        {m.get('device')}   train {m.get('train_seconds')} s, {m.get('images_per_s'):,} img/s",
+        "                 this run   pixels (PCA-64)",
+        f"  kNN (k=20):    {m['knn_acc']:.4f}     {px.get('knn_acc', float('nan')):.4f}",
+        f"  linear probe:  {m['linear_acc']:.4f}     {px.get('linear_acc', float('nan')):.4f}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_train(args) -> int:
+    from lab.runs import RunStore
+
+    cfg = config_from_args(args)
+    store = RunStore(args.runs_dir)
+    t0 = time.perf_counter()
+    run, stored = store.get_or_train(cfg, progress=ProgressBar(), status=lambda s: print(s, file=sys.stderr))
+    print(
+        ("Loaded the stored run" if stored else "Trained and stored")
+        + f" in {time.perf_counter() - t0:.1f} s"
+    )
+    print(format_metrics(run))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from lab.runs import RunStore
+
+    runs = RunStore(args.runs_dir).list()
+    if not runs:
+        print("No stored runs yet. Train one: python -m lab train --dataset digits --epochs 5")
+        return 0
+    print(f"{'id':12}  {'method':10} {'dataset':14} {'enc':9} {'p':>5} {'s':>4} {'ep':>5}  "
+          f"{'kNN':>6} {'linear':>6}  {'px kNN':>6} {'px lin':>6}  {'train s':>7}")  # fmt: skip
+    for r in runs:
+        c, m = r.config, r.metrics
+        px = m.get("pixels", {})
+        print(f"{r.id:12}  {c.method:10} {c.dataset:14} {c.encoder + '-' + str(c.width):9} "
+              f"{c.embedding_size:>5} {c.aug_strength:>4} {c.epochs:>5}  {m['knn_acc']:>6.3f} {m['linear_acc']:>6.3f}"
+              f"  {px.get('knn_acc', float('nan')):>6.3f} {px.get('linear_acc', float('nan')):>6.3f}"
+              f"  {m.get('train_seconds', 0):>7}")  # fmt: skip
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from lab.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab", description="SSL Lab command line")
+    parser.add_argument("--runs-dir", default=None, help="run store folder (default $LAB_RUNS_DIR or ./runs)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train a run (or load it when stored) and print its metrics")
+    _add_train_args(p)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("runs", help="list stored runs with their key metrics")
+    p.set_defaults(func=cmd_runs)
+    p = sub.add_parser("bench", help="training throughput vs a per-sample pipeline, matmul peak, RSS")
+    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per pipeline")
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_bench)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, DatasetUnavailable, TrainingDiverged) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingCancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\nInterrupted; nothing incomplete was stored.", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:  # RunStoreError and friends: a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

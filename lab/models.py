@@ -1,0 +1,123 @@
+"""Encoders (backbone + projection head) for small images.
+
+`h` = backbone output (what probes and maps use by default); `z` = projector output, whose
+size is the run's **embedding size** (what the losses use). Both can be read out.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ENCODERS = ("cnn", "resnet18")
+
+
+class SmallCNN(nn.Module):
+    """4 blocks of 3x3 conv, BatchNorm, ReLU and 2x2 max-pool; widths w, 2w, 4w, 8w; global
+    average pool. The default encoder [L]: with w=16 it trains SimCLR at ~2,800 images/s on 2 cores."""
+
+    def __init__(self, in_channels: int, width: int = 16):
+        super().__init__()
+        layers, c = [], in_channels
+        for i in range(4):
+            out = width * 2**i
+            layers += [
+                nn.Conv2d(c, out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2, ceil_mode=True),
+            ]
+            c = out
+        self.features = nn.Sequential(*layers)
+        self.out_dim = c
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, C, H, W] -> [B, 8w]
+        return self.features(x).mean(dim=(2, 3))
+
+
+def cifar_resnet18(in_channels: int, width: int = 64) -> nn.Module:
+    """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 conv, no max-pool) and no classifier.
+    `width` scales the channel counts (64 is the standard network)."""
+    from torchvision.models.resnet import BasicBlock, ResNet
+
+    class _ResNet(ResNet):
+        def __init__(self):
+            super().__init__(BasicBlock, [2, 2, 2, 2])
+
+    net = _ResNet()
+    if width != 64:  # rebuild the stages at another width, keeping torchvision's block code
+        net.inplanes = width
+        net.layer1 = net._make_layer(BasicBlock, width, 2)
+        net.layer2 = net._make_layer(BasicBlock, width * 2, 2, stride=2)
+        net.layer3 = net._make_layer(BasicBlock, width * 4, 2, stride=2)
+        net.layer4 = net._make_layer(BasicBlock, width * 8, 2, stride=2)
+        net.bn1 = nn.BatchNorm2d(width)
+    net.conv1 = nn.Conv2d(in_channels, width, 3, stride=1, padding=1, bias=False)
+    net.maxpool = nn.Identity()
+    net.fc = nn.Identity()
+    net.out_dim = width * 8
+    return net
+
+
+def projection_head(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
+    """SimCLR's MLP head: Linear-BN-ReLU-Linear; out_dim is the embedding size."""
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden, bias=False),
+        nn.BatchNorm1d(hidden),
+        nn.ReLU(inplace=True),
+        nn.Linear(hidden, out_dim),
+    )
+
+
+class Encoder(nn.Module):
+    """Backbone + projector (+ a linear classifier on h for the supervised baseline).
+
+    Inputs are float images in [0, 1]; they are standardised with the dataset's pixel mean/std."""
+
+    def __init__(
+        self,
+        name: str,
+        in_channels: int,
+        width: int,
+        embedding_size: int,
+        num_classes: int,
+        pixel_mean: float = 0.5,
+        pixel_std: float = 0.25,
+    ):
+        super().__init__()
+        if name not in ENCODERS:
+            raise ValueError(f"Unknown encoder '{name}'. Choose one of: {', '.join(ENCODERS)}.")
+        self.backbone = SmallCNN(in_channels, width) if name == "cnn" else cifar_resnet18(in_channels, width)
+        feat = self.backbone.out_dim
+        self.projector = projection_head(feat, max(256, 2 * feat), embedding_size)
+        self.classifier = nn.Linear(feat, num_classes)
+        self.register_buffer("pixel_mean", torch.tensor(float(pixel_mean)))
+        self.register_buffer("pixel_std", torch.tensor(float(pixel_std)))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """h: [B, F] backbone features."""
+        return self.backbone((x - self.pixel_mean) / self.pixel_std)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns (h [B, F], z [B, embedding_size])."""
+        h = self.features(x)
+        return h, self.projector(h)
+
+
+@torch.inference_mode()
+def embed(
+    model: Encoder, images: torch.Tensor, device: torch.device, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Backbone features and projector outputs of un-augmented uint8 images [N, C, H, W], in eval mode.
+    Returns float32 CPU tensors (h [N, F], z [N, p])."""
+    was_training = model.training
+    model.eval()
+    hs, zs = [], []
+    for i in range(0, len(images), batch_size):
+        x = images[i : i + batch_size].to(device, non_blocking=True).float().div_(255.0)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            h, z = model(x)
+        hs.append(h.float().cpu())
+        zs.append(z.float().cpu())
+    model.train(was_training)
+    return torch.cat(hs), torch.cat(zs)

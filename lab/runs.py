@@ -1,0 +1,315 @@
+"""The on-disk run store: one folder per run, named by a hash of its normalised config.
+
+runs/<id>/  (or $LAB_RUNS_DIR/<id>/)
+  config.json          the full config, plus code version, data source, device, wall time
+  weights.safetensors  encoder weights (never pickle)
+  features.npy         backbone features h of the evaluation images [N_train + N_test, F] float32
+  embeddings.npy       projector outputs z, same rows [.., p] (float16 when p > 256, to keep runs small)
+  labels.npy, is_test.npy, index.npy   label, split and row-in-split of every evaluation image
+  losses.npy           loss per step
+  metrics.json         kNN / linear accuracy beside the raw-pixel baseline, time, images/s
+
+A run is written into a temporary folder and renamed when complete, so an interrupted or failed
+run never looks complete. A folder that fails to load is moved aside and trained again.
+A lock per run id makes two callers asking for the same config train it once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from lab.baselines import pixel_baseline
+from lab.data import Dataset, load_dataset
+from lab.evaluate import knn_accuracy, linear_accuracy
+from lab.models import Encoder, embed
+from lab.train import Progress, TrainConfig, build_model, pick_device, train
+
+STORE_VERSION = 1  # bump when stored files change meaning; part of every run id
+REQUIRED_FILES = (
+    "config.json", "weights.safetensors", "features.npy", "embeddings.npy", "labels.npy",
+    "is_test.npy", "index.npy", "losses.npy", "metrics.json",
+)  # fmt: skip
+
+
+class RunStoreError(RuntimeError):
+    """The runs folder cannot be used (unwritable, full, ...); the message says what to do."""
+
+
+def run_id(cfg: TrainConfig) -> str:
+    key = json.dumps({"store": STORE_VERSION, **cfg.key()}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("LAB_RUNS_DIR", "runs"))
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )  # fmt: skip
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@dataclass
+class Run:
+    """A stored run. Arrays load lazily (memory-mapped) the first time they are asked for."""
+
+    path: Path
+    config: TrainConfig
+    info: dict  # config.json's extra fields: code version, data source, device, wall time
+    metrics: dict
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    def _array(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        return self._cache[name]
+
+    def features(self, space: str = "backbone") -> np.ndarray:
+        """h ('backbone') or z ('projector') of all evaluation images, float32 [N, d]."""
+        if space not in ("backbone", "projector"):
+            raise ValueError(f"Unknown space '{space}'. Choose 'backbone' or 'projector'.")
+        return np.asarray(self._array("features" if space == "backbone" else "embeddings"), dtype=np.float32)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self._array("labels"))
+
+    @property
+    def is_test(self) -> np.ndarray:
+        return np.asarray(self._array("is_test"))
+
+    @property
+    def index(self) -> np.ndarray:
+        return np.asarray(self._array("index"))
+
+    @property
+    def losses(self) -> np.ndarray:
+        return np.asarray(self._array("losses"))
+
+    def images(self) -> torch.Tensor:
+        """uint8 [N, C, H, W] images of the evaluation rows, in the stored order."""
+        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
+        return torch.cat([ds.train_images, ds.test_images])
+
+    def load_model(self) -> Encoder:
+        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
+        model = build_model(self.config, ds)
+        model.load_state_dict(load_file(self.path / "weights.safetensors"))
+        return model.eval()
+
+    def title(self) -> str:
+        c = self.config
+        return f"{c.method} · {c.dataset} · {c.encoder}-{c.width} · p={c.embedding_size} · s={c.aug_strength}"
+
+
+class RunStore:
+    """Runs on disk under `root` (default: $LAB_RUNS_DIR or ./runs)."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_root()
+
+    def path(self, cfg: TrainConfig) -> Path:
+        return self.root / run_id(cfg)
+
+    # ---- reading -----------------------------------------------------------------------------
+    def load(self, rid: str) -> Run:
+        """Load a complete run; raises ValueError naming the problem when the folder is not one."""
+        path = self.root / rid
+        missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+        if missing:
+            raise ValueError(f"Run folder {path} is incomplete: missing {', '.join(missing)}.")
+        try:
+            meta = json.loads((path / "config.json").read_text())
+            metrics = json.loads((path / "metrics.json").read_text())
+            cfg = TrainConfig.from_dict(meta["config"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
+        run = Run(path, cfg, {k: v for k, v in meta.items() if k != "config"}, metrics)
+        try:
+            n = len(run.labels)
+            if run.features().shape[0] != n or run.features("projector").shape[0] != n:
+                raise ValueError("feature rows do not match the labels")
+        except ValueError as exc:
+            raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
+        return run
+
+    def find(self, cfg: TrainConfig) -> Run | None:
+        """The stored run of this config, or None. A corrupt folder is moved aside (and reported
+        through the returned None plus a `*.corrupt-*` folder), never crashed on."""
+        path = self.path(cfg)
+        if not path.exists():
+            return None
+        try:
+            return self.load(path.name)
+        except ValueError:
+            self._quarantine(path)
+            return None
+
+    def list(self) -> list[Run]:
+        """Every complete run, newest first; incomplete or corrupt folders are skipped."""
+        runs = []
+        if not self.root.is_dir():
+            return runs
+        for p in self.root.iterdir():
+            if p.is_dir() and not p.name.startswith((".", "_")) and ".corrupt-" not in p.name:
+                with contextlib.suppress(ValueError):
+                    runs.append(self.load(p.name))
+        return sorted(runs, key=lambda r: r.info.get("finished_at", 0), reverse=True)
+
+    def _quarantine(self, path: Path) -> Path:
+        dest = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        path.rename(dest)
+        return dest
+
+    # ---- writing -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self, rid: str) -> Iterator[None]:
+        locks = self.root / ".locks"
+        try:
+            locks.mkdir(parents=True, exist_ok=True)
+            fh = open(locks / f"{rid}.lock", "w")  # noqa: SIM115 — held for the whole block
+        except OSError as exc:
+            raise RunStoreError(f"Cannot write to the runs folder {self.root}: {exc}. "
+                                "Set LAB_RUNS_DIR to a writable folder.") from exc  # fmt: skip
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # a second caller with the same config waits here
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    def get_or_train(
+        self,
+        cfg: TrainConfig,
+        progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        status: Callable[[str], None] | None = None,
+    ) -> tuple[Run, bool]:
+        """The run of `cfg`: loaded when stored, trained and stored otherwise.
+        Returns (run, was_stored). `status` receives short messages about the phases."""
+        say = status or (lambda _msg: None)
+        rid = run_id(cfg)
+        with self._lock(rid):
+            path = self.root / rid
+            if path.exists():
+                try:
+                    return self.load(rid), True
+                except ValueError as exc:
+                    moved = self._quarantine(path)
+                    say(f"{exc} Moved it to {moved.name} and training again.")
+            result = train(cfg, progress, should_stop)
+            say("Embedding the evaluation images and scoring them...")
+            return self._store(cfg, result), False
+
+    def _store(self, cfg: TrainConfig, result) -> Run:
+        ds: Dataset = result.dataset
+        device = pick_device(cfg.device)
+        started = time.perf_counter()
+        images = torch.cat([ds.train_images, ds.test_images])
+        h, z = embed(result.model, images, device)
+        h, z = h.numpy(), z.numpy()
+        labels = torch.cat([ds.train_labels, ds.test_labels]).numpy()
+        is_test = np.r_[np.zeros(len(ds.train_labels), bool), np.ones(len(ds.test_labels), bool)]
+        train_index = ds.train_index if ds.train_index is not None else torch.arange(len(ds.train_labels))
+        index = np.r_[train_index.numpy(), np.arange(len(ds.test_labels))]
+        metrics = score(h, z, labels, is_test)
+        metrics.update(
+            train_seconds=round(result.train_seconds, 2),
+            images_per_s=round(result.images_per_s, 1),
+            steps=result.steps,
+            device=result.device,
+            final_loss=result.losses[-1],
+            pixels=pixel_baseline(cfg.dataset, cfg.subset, cfg.seed, root=self.root),
+        )
+        metrics["eval_seconds"] = round(time.perf_counter() - started, 2)
+        meta = {
+            "config": json.loads(cfg.to_json()),
+            "run_id": run_id(cfg),
+            "code_version": code_version(),
+            "data_source": ds.source,
+            "device": result.device,
+            "finished_at": time.time(),
+            "train_seconds": round(result.train_seconds, 2),
+        }
+        arrays = {
+            "features": h.astype(np.float32),
+            "embeddings": z.astype(np.float16 if z.shape[1] > 256 else np.float32),
+            "labels": labels.astype(np.int64),
+            "is_test": is_test,
+            "index": index.astype(np.int64),
+            "losses": np.asarray(result.losses, dtype=np.float32),
+        }
+        state = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
+        return self._write_atomically(run_id(cfg), meta, metrics, arrays, state)
+
+    def _write_atomically(self, rid: str, meta: dict, metrics: dict, arrays: dict, state: dict) -> Run:
+        final = self.root / rid
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{rid}-", dir=self.root))
+        except OSError as exc:
+            raise RunStoreError(f"Cannot write to the runs folder {self.root}: {exc}. "
+                                "Set LAB_RUNS_DIR to a writable folder.") from exc  # fmt: skip
+        try:
+            save_file(state, tmp / "weights.safetensors")
+            for name, arr in arrays.items():
+                np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
+            (tmp / "config.json").write_text(json.dumps(meta, indent=2))
+            (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
+            if final.exists():  # a stale folder from an older failed attempt
+                self._quarantine(final)
+            tmp.rename(final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RunStoreError(f"Could not store run {rid} in {self.root}: {exc}. Nothing was kept; "
+                                "free some disk space or set LAB_RUNS_DIR, then train again.") from exc  # fmt: skip
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self.load(rid)
+
+    def clean_temporary(self) -> int:
+        """Remove leftovers of interrupted writes (never complete runs). Returns how many."""
+        n = 0
+        if self.root.is_dir():
+            for p in self.root.glob(".tmp-*"):
+                shutil.rmtree(p, ignore_errors=True)
+                n += 1
+        return n
+
+
+def score(h: np.ndarray, z: np.ndarray, labels: np.ndarray, is_test: np.ndarray) -> dict:
+    """kNN (k=20, cosine) on h and z, and a linear probe on h: train rows fit, test rows score."""
+    tr, te = ~is_test, is_test
+    return {
+        "knn_acc": knn_accuracy(h[tr], labels[tr], h[te], labels[te]),
+        "knn_acc_projector": knn_accuracy(z[tr], labels[tr], z[te], labels[te]),
+        "linear_acc": linear_accuracy(h[tr], labels[tr], h[te], labels[te]),
+        "n_train": int(tr.sum()),
+        "n_test": int(te.sum()),
+    }

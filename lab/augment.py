@@ -71,8 +71,13 @@ def random_resized_crop_and_flip(x: torch.Tensor, p: AugmentParams, g: torch.Gen
     area = _uniform(b, p.crop_min_area, 1.0, g, device)
     log_ratio = _uniform(b, math.log(3 / 4), math.log(4 / 3), g, device)
     ratio = torch.exp(log_ratio)
-    w = torch.sqrt(area * ratio).clamp(max=1.0)  # box size as a share of the image side
-    h = torch.sqrt(area / ratio).clamp(max=1.0)
+    w = torch.sqrt(area * ratio)  # box size as a share of the image side
+    h = torch.sqrt(area / ratio)
+    # A box that would leave the image keeps its area with a square aspect (torchvision falls back too),
+    # so crop_min_area = 1 means no crop at all.
+    square = (w > 1) | (h > 1)
+    w = torch.where(square, torch.sqrt(area), w)
+    h = torch.where(square, torch.sqrt(area), h)
     cx = (2 * torch.rand(b, generator=g, device=device) - 1) * (1 - w)  # box centre in [-1, 1] coords
     cy = (2 * torch.rand(b, generator=g, device=device) - 1) * (1 - h)
     flip = torch.where(_coin(b, p.flip_p, g, device), -1.0, 1.0)

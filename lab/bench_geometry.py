@@ -1,0 +1,152 @@
+"""Benchmark of the geometry measures and the GCN probe at Fashion-MNIST size (70,000 x 64).
+
+Zhang, Lu & Xuan 2023 measures (spec/ALGORITHMS.md Sec. 3) timed on the lab's scale [L].
+Features: PCA-64 of Fashion-MNIST pixels when the Debian dataset package is installed
+(/usr/share/datasets/fashion-mnist/), else seeded random clustered data; the output says which.
+Run: python -m lab bench-geometry
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lab.geometry import (
+    cross_class_pairs,
+    knn_search,
+    purity_curve,
+    relative_local_density,
+    rld_subsample,
+    stratified_subsample,
+)
+from lab.probes import gcn_probe, label_budget, linear_probe, rld_graph
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def read_idx_gz(path: Path) -> np.ndarray:
+    """A gzipped IDX file (the MNIST format) as a uint8 array of its stated shape."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def bench_features(d: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int, str]:
+    """(x [70000, d] float32, labels [70000], n_train, source): Fashion-MNIST PCA-d or random clusters."""
+    files = [
+        FASHION_DIR / f"{s}-{k}-idx{n}-ubyte.gz"
+        for s in ("train", "t10k")
+        for k, n in (("images", 3), ("labels", 1))
+    ]
+    if all(f.exists() for f in files):
+        from sklearn.decomposition import PCA
+
+        tr_x, tr_y, te_x, te_y = (read_idx_gz(f) for f in files)
+        pixels = np.concatenate([tr_x, te_x]).reshape(-1, 784).astype(np.float32) / 255
+        x = PCA(d, svd_solver="randomized", random_state=seed).fit_transform(pixels).astype(np.float32)
+        return x, np.concatenate([tr_y, te_y]).astype(np.int64), len(tr_x), f"Fashion-MNIST pixels, PCA-{d}"
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, 70_000)
+    x = (rng.normal(size=(10, d)) * 1.0)[y] + rng.normal(size=(70_000, d)) * 1.5
+    return (
+        x.astype(np.float32),
+        y,
+        60_000,
+        f"random clustered data (10 classes, {d}-d; Fashion-MNIST not found)",
+    )
+
+
+def _timed(fn):
+    """(fn(), wall seconds); the CPU seconds of the last call are kept in _timed.cpu."""
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    _timed.cpu = time.process_time() - c
+    return out, time.perf_counter() - t
+
+
+def main(tau: float = 0.2, draws: int = 5, gcn_steps: int = 60, gcn_budget: float = 0.1) -> list[dict]:
+    """Time RLD (10k subsample, spread over draws), the purity curve, cross-class pairs, the GCN probe.
+
+    Prints a table and returns its rows. Peak RSS is this process's maximum resident memory.
+    """
+    (x, y, n_train, source), t_load = _timed(bench_features)
+    print(f"features: {source}; {x.shape[0]:,} x {x.shape[1]} float32 (loaded in {t_load:.1f} s)")
+    print(f"tau = {tau}; wall seconds, one run each; cpu = this process's CPU seconds (cpu << wall")
+    print(f"on 2 cores means other work competed); load average at start {os.getloadavg()[0]:.1f}\n")
+    rows = []
+
+    def row(what, seconds, result, target="", cpu=None):
+        cpu = _timed.cpu if cpu is None else cpu
+        rows.append(
+            {"measure": what, "seconds": seconds, "cpu_seconds": cpu, "result": result, "target": target}
+        )
+        print(f"{what:<52} {seconds:>7.2f} {cpu:>7.2f}  {target:<9} {result}", flush=True)
+
+    print(f"{'measure':<52} {'wall s':>7} {'cpu s':>7}  {'target':<9} result")
+    sub = stratified_subsample(y, 10_000, seed=0)
+    r, t = _timed(lambda: relative_local_density(x[sub], y[sub], tau))
+    row("RLD, 10k stratified subsample (exact)", t, f"RLD = {r.value:.3f}", "~2.5 s")
+    est, t = _timed(lambda: rld_subsample(x, y, tau, n=10_000, draws=draws))
+    row(
+        f"RLD spread over {draws} draws of 10k",
+        t,
+        f"{est.mean:.3f} +/- {est.std:.3f} (sd)",
+        f"~{2.5 * draws:.0f} s",
+    )
+    pc, t = _timed(lambda: purity_curve(x, y, n_queries=10_000))
+    curve = "/".join(f"{v:.3f}" for v in pc.overall)
+    row("purity curve p=1/10/100/500/1000, 10k queries", t, curve, "~3 s")
+    nb, t_knn = _timed(lambda: knn_search(x, 50))
+    c_knn = _timed.cpu
+    row("faiss exact kNN, k=50, all points (1 thread)", t_knn, "shared by the next two rows")
+    pairs, t = _timed(lambda: cross_class_pairs(x, y, k=50, top=100, neighbors=nb))
+    top = f"top cosine {pairs.cosine[0]:.4f}, 100th {pairs.cosine[-1]:.4f}"
+    row("cross-class pairs, all points (incl. search)", t_knn + t, top, cpu=c_knn + _timed.cpu)
+    xtr, ytr, xte, yte = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    graph, t_graph = _timed(lambda: rld_graph(x, tau, neighbors=nb))  # rows: train then test
+    c_graph = _timed.cpu
+    row("GCN graph from the kNN table (W on k=50 edges)", t_graph, f"{graph.values().numel():,} edges")
+    g, t_fit = _timed(
+        lambda: gcn_probe(xtr, ytr, xte, yte, tau=tau, budget=gcn_budget, steps=gcn_steps, graph=graph)
+    )
+    result = f"acc {g.accuracy:.4f} (step {g.chosen['step']}, val {g.chosen['val_accuracy']:.3f})"
+    row(f"GCN probe (labels) training, {gcn_steps} steps, budget {gcn_budget}", t_fit, result)
+    c_fit = _timed.cpu
+    row("GCN probe, graph + training (table reused)", t_graph + t_fit, "", "<= 30 s", c_graph + c_fit)
+    row(
+        "GCN probe, search + graph + training",
+        t_knn + t_graph + t_fit,
+        "",
+        "<= 30 s",
+        c_knn + c_graph + c_fit,
+    )
+    known = label_budget(ytr, gcn_budget, seed=0)  # the GCN's known labels
+    lin, t = _timed(lambda: linear_probe(xtr[known], ytr[known], xte, yte))
+    row(
+        f"linear probe, same {len(known):,} labels (reference)",
+        t,
+        f"acc {lin.accuracy:.4f} (C={lin.chosen['C']})",
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"\npeak RSS: {peak:,.0f} MiB; load average at end {os.getloadavg()[0]:.1f}")
+    rows.append(
+        {
+            "measure": "peak RSS (MiB)",
+            "seconds": 0.0,
+            "cpu_seconds": 0.0,
+            "result": f"{peak:.0f}",
+            "target": "",
+        }
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()

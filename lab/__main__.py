@@ -116,6 +116,13 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+def cmd_bench_geometry(args) -> int:
+    from lab.bench_geometry import main as bench_geometry_main
+
+    bench_geometry_main(tau=args.tau, draws=args.draws)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description="SSL Lab command line")
     parser.add_argument("--runs-dir", default=None, help="run store folder (default $LAB_RUNS_DIR or ./runs)")
@@ -130,6 +137,10 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("bench-geometry", help="RLD, purity, cross-class pairs and GCN probe timings on 70k points")
+    p.add_argument("--tau", type=float, default=0.2)
+    p.add_argument("--draws", type=int, default=5)
+    p.set_defaults(func=cmd_bench_geometry)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -123,6 +123,23 @@ def cmd_bench_geometry(args) -> int:
     return 0
 
 
+def cmd_bench_app(args) -> int:
+    from lab.bench_app import main as bench_app_main
+
+    return bench_app_main(["--runs-dir", args.runs_dir] if args.runs_dir else []) or 0
+
+
+def cmd_reproduce(args) -> int:
+    from lab.reproduce import main as reproduce_main
+
+    path = reproduce_main(
+        quick=args.quick, runs_dir=args.runs_dir, datasets=tuple(args.dataset or ()) or None,
+        train_progress=ProgressBar(),
+    )  # fmt: skip
+    print(f"Report written to {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description="SSL Lab command line")
     parser.add_argument("--runs-dir", default=None, help="run store folder (default $LAB_RUNS_DIR or ./runs)")
@@ -141,6 +158,13 @@ def main(argv=None) -> int:
     p.add_argument("--tau", type=float, default=0.2)
     p.add_argument("--draws", type=int, default=5)
     p.set_defaults(func=cmd_bench_geometry)
+    p = sub.add_parser("bench-app", help="stored-run map load and click-to-neighbours timings (70k points)")
+    p.set_defaults(func=cmd_bench_app)
+    p = sub.add_parser("reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/")
+    p.add_argument("paper", choices=["zhang2023"])
+    p.add_argument("--quick", action="store_true", help="10,000-image subset, 1 epoch: a few minutes on 2 cores")
+    p.add_argument("--dataset", action="append", help="default: fashion-mnist (+ cifar10 when present)")
+    p.set_defaults(func=cmd_reproduce)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

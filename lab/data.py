@@ -307,12 +307,33 @@ def balanced_subset(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     return torch.sort(torch.cat(picks)).values
 
 
+def _locate(name: str) -> str | None:
+    """Where a dataset's files are, without reading them (None when not on disk)."""
+    if name == "digits":
+        return "scikit-learn's bundled 8x8 digits, upscaled to 28x28"
+    if name in _LOADED:
+        return _LOADED[name].source
+    if name in ("fashion-mnist", "mnist"):
+        tv_name, sub = ("FashionMNIST", "fashion-mnist") if name == "fashion-mnist" else ("MNIST", "mnist")
+        candidates = [p for root in _data_roots() for p in (root / sub, root, root / tv_name / "raw")]
+        if name == "fashion-mnist":
+            candidates.append(DEBIAN_FASHION_DIR)
+        folder = _find_idx_folder(candidates)
+        if folder is None:
+            return None
+        return f"{'Debian package dataset-fashion-mnist' if folder == DEBIAN_FASHION_DIR else 'local files'} ({folder})"
+    base = "cifar-10-batches-py" if name == "cifar10" else "cifar-100-python"
+    for root in _data_roots():
+        if (root / base).is_dir():
+            return f"local files ({root})"
+    return None
+
+
 def available_datasets() -> dict[str, str]:
-    """Name -> source line for every dataset that loads here, or the reason it does not (for the app)."""
+    """Name -> source line for every dataset whose files are here, or 'unavailable: <how to get it>'.
+    Looks at files only (cheap enough for every app start); nothing is downloaded or decoded."""
     out = {}
     for name in DATASETS:
-        try:
-            out[name] = _load_full(name, download=False).source
-        except DatasetUnavailable as exc:
-            out[name] = "unavailable: " + str(exc).splitlines()[0]
+        where = _locate(name)
+        out[name] = where if where is not None else "unavailable: " + _howto(name).splitlines()[0]
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab.probes import knn_probe
+from lab.probes import knn_probe, linear_model
 
 
 def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 20, t: float = 0.07) -> float:
@@ -18,10 +18,6 @@ def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 20, t: float = 0.07)
 
 
 def linear_accuracy(train_x, train_y, test_x, test_y, c: float = 1.0, max_iter: int = 200) -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import Normalizer, StandardScaler
-
-    clf = make_pipeline(Normalizer(), StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+    clf = linear_model(c, max_iter)
     clf.fit(np.asarray(train_x), train_y)
     return float(clf.score(np.asarray(test_x), test_y))

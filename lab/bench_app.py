@@ -1,0 +1,150 @@
+"""Benchmark of what the app's user waits for, on this machine (issue 5's targets):
+
+- a stored run shows its map: load the run, its cached map and kNN table, build the plotly figure
+  and its JSON, as the Map page does (target <= 2 s);
+- a click on a point of 70,000: the neighbours from the stored kNN table plus the image-grid data
+  (target <= 0.3 s); also the one-row faiss search used before the table exists.
+
+Uses the stored default Fashion-MNIST run (70,000 rows) when there is one; otherwise a fake
+70,000-row run with random features, labels, images and map in a temporary folder (it says so).
+Run: python -c "from lab.bench_app import main; main()"  [--runs-dir DIR] [--fake]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lab import maps, neighbours
+from lab.runs import RunStore
+
+N_FAKE = 70_000
+
+
+class FakeRun:
+    """Just enough of lab.runs.Run for the neighbour and map code: random data, 70,000 rows."""
+
+    def __init__(self, folder: Path, n: int = N_FAKE, d: int = 128, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.path, self.id = folder, "fake-70k"
+        self.labels = rng.integers(0, 10, n)
+        self.is_test = np.arange(n) >= n - 10_000
+        centres = rng.standard_normal((10, d)).astype(np.float32)
+        self._x = centres[self.labels] + rng.standard_normal((n, d)).astype(np.float32)
+        self._images = rng.integers(0, 256, (n, 1, 28, 28), dtype=np.uint8)
+
+    def features(self, space: str = "backbone") -> np.ndarray:
+        return self._x
+
+    def images_np(self) -> np.ndarray:
+        return self._images
+
+
+def _largest_fashion_run(store: RunStore):
+    runs = [r for r in store.list() if r.config.dataset == "fashion-mnist" and r.config.subset is None]
+    return runs[0] if runs else None
+
+
+def _figure_json(xy: np.ndarray, labels: np.ndarray) -> int:
+    """The Map page's figure (one WebGL trace per class, row in customdata) and its JSON size."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    fig = go.Figure()
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", customdata=rows[:, None]))
+    return len(pio.to_json(fig, validate=False))
+
+
+def bench_stored_run(store: RunStore, rid: str) -> dict:
+    """Seconds from nothing in memory to the map's figure JSON, as the Map page builds it."""
+    t0 = time.perf_counter()
+    run = store.load(rid)
+    labels = np.array(run.labels)  # force the read (memory-mapped otherwise)
+    xy = maps.stored_map(run, "backbone")
+    if xy is None:
+        raise ValueError(
+            f"run {rid} has no stored backbone map; open it in the app once (or call lab.maps.run_map)."
+        )
+    table = neighbours.stored_table(run, "backbone")
+    t_data = time.perf_counter() - t0
+    size = _figure_json(xy, labels)
+    return {"load_run_map_table_s": t_data, "with_figure_json_s": time.perf_counter() - t0,
+            "figure_json_mb": size / 1e6, "table": table is not None}  # fmt: skip
+
+
+def bench_clicks(run, images: np.ndarray, clicks: int = 50, k: int = 16, seed: int = 0) -> dict:
+    """Per-click seconds: neighbours (stored table, then a one-row faiss search) + thumbnails."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(run.labels), clicks)
+    neighbours.neighbour_table(run, "backbone")  # built once, like the app's background job
+    out = {}
+    for name, use_table in (("table", True), ("search", False)):
+        times = []
+        for r in rows:
+            t = time.perf_counter()
+            if use_table:
+                nb = neighbours.neighbours_of(run, int(r), k)
+            else:  # what a click costs before the table exists
+                from lab.geometry import knn_search
+
+                sims, idx = knn_search(run.features("backbone"), k, query_rows=np.array([r]))
+                nb = neighbours.Neighbours(int(r), int(run.labels[r]), idx[0], sims[0], run.labels[idx[0]],
+                                           run.labels[idx[0]] != run.labels[r], 0.0, False)  # fmt: skip
+            neighbours.thumbnail(images[int(r)], 5)
+            neighbours.neighbour_thumbnails(images, nb)
+            times.append(time.perf_counter() - t)
+        out[name] = (float(np.median(times)), float(np.max(times)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time what the app's user waits for.")
+    parser.add_argument("--runs-dir", default=None, help="runs folder (default $LAB_RUNS_DIR or ./runs)")
+    parser.add_argument(
+        "--fake", action="store_true", help="use a fake 70,000-row run even if a real one exists"
+    )
+    args = parser.parse_args(argv)
+    store = RunStore(args.runs_dir)
+    real = None if args.fake else _largest_fashion_run(store)
+    with tempfile.TemporaryDirectory() as tmp:
+        if real is not None and maps.stored_map(real, "backbone") is not None:
+            print(f"Stored Fashion-MNIST run {real.id} ({len(real.labels):,} rows: {real.title()})")
+            s = bench_stored_run(store, real.id)
+            run, images = real, real.images().numpy()
+        else:
+            why = "--fake given" if args.fake else "no stored full Fashion-MNIST run with a map"
+            print(f"FAKE run: {N_FAKE:,} rows of random 128-d features, labels, images ({why}).")
+            run = FakeRun(Path(tmp))
+            images = run.images_np()
+            neighbours.neighbour_table(run, "backbone")
+            xy = np.random.default_rng(0).standard_normal((N_FAKE, 2)).astype(np.float32)
+            neighbours.save_npy_atomically(maps.map_path(run, "backbone"), xy)
+            t0 = time.perf_counter()
+            xy, labels = maps.stored_map(run, "backbone"), np.array(run.labels)
+            neighbours.stored_table(run, "backbone")
+            t_data = time.perf_counter() - t0
+            size = _figure_json(xy, labels)
+            s = {"load_run_map_table_s": t_data, "with_figure_json_s": time.perf_counter() - t0,
+                 "figure_json_mb": size / 1e6, "table": True}  # fmt: skip
+        c = bench_clicks(run, images)
+    ok_map, ok_click = s["with_figure_json_s"] <= 2.0, c["table"][0] <= 0.3
+    print(f"stored run -> map figure: {s['with_figure_json_s']:.2f} s (run + map + kNN table {s['load_run_map_table_s']:.2f} s; "
+          f"figure JSON {s['figure_json_mb']:.1f} MB)  target <= 2 s: {'OK' if ok_map else 'MISSED'}")  # fmt: skip
+    print(f"click -> 16 neighbours + image grid: median {c['table'][0] * 1000:.1f} ms, max {c['table'][1] * 1000:.1f} ms "
+          f"(stored table)  target <= 300 ms: {'OK' if ok_click else 'MISSED'}")  # fmt: skip
+    print(f"  before the table exists (one-row faiss search): median {c['search'][0] * 1000:.1f} ms, "
+          f"max {c['search'][1] * 1000:.1f} ms")  # fmt: skip
+    print(json.dumps({"map_s": round(s["with_figure_json_s"], 3), "click_ms": round(c["table"][0] * 1000, 2),
+                      "click_search_ms": round(c["search"][0] * 1000, 2)}))  # fmt: skip
+    return 0 if ok_map and ok_click else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

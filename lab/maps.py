@@ -1,0 +1,134 @@
+"""2-D maps of a run's embeddings with UMAP (McInnes, Healy & Melville 2018; umap-learn).
+
+Maps are stored in the run folder, one file per space and parameters, written atomically:
+
+  <run>/maps/umap-<space>-n<n_neighbors>-d<min_dist>.npy   float32 [N, 2], same rows as the run
+
+UMAP runs on L2-normalised features with the Euclidean metric, which ranks neighbours exactly
+as cosine similarity does (the lab's metric everywhere) [L]. When the run's stored kNN table
+(lab.neighbours) exists, it is handed to UMAP as its neighbour graph, so the faiss search is
+not repeated by UMAP's approximate one.
+
+numba compiles UMAP's kernels on first use (about 30 s on 2 cores). `warm_up_umap()` pays that
+once on a small input, and NUMBA_CACHE_DIR is set to a persistent folder before numba is
+imported, so later processes reuse the compiled code.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+# Must happen before numba is imported anywhere (umap imports it).
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "numba"))
+
+import numpy as np  # noqa: E402
+
+from lab.geometry import l2_normalize  # noqa: E402
+from lab.neighbours import SPACES, save_npy_atomically, stored_table  # noqa: E402
+
+N_NEIGHBORS = 15
+MIN_DIST = 0.1
+LARGE_N, LARGE_N_EPOCHS = 20_000, 120
+
+
+def map_path(
+    run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST
+) -> Path:
+    return Path(run.path) / "maps" / f"umap-{space}-n{n_neighbors}-d{min_dist:g}.npy"
+
+
+def stored_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST):
+    """The stored map [N, 2] of this run, space and parameters, or None when not computed yet."""
+    path = map_path(run, space, n_neighbors, min_dist)
+    if not path.is_file():
+        return None
+    try:
+        xy = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return xy if xy.shape == (len(run.labels), 2) and np.isfinite(xy).all() else None
+
+
+def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, seed: int | None = None,
+            knn: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """UMAP of features x [N, d] to float32 [N, 2] (cosine geometry via normalised Euclidean).
+
+    knn: optional (idx [N, k], cosine sims [N, k]) with self excluded, k >= n_neighbors - 1:
+    a precomputed exact neighbour graph. Small inputs (N <= n_neighbors + 1) get a circle.
+    seed: None (the app's choice) runs UMAP's layout on all cores, not bit-reproducible; a seed
+    makes it reproducible but single-threaded (measured on 70,000 points, 2 cores: 68 s vs 32 s).
+    Above LARGE_N points the layout runs LARGE_N_EPOCHS epochs instead of UMAP's 200 [L]: half
+    the time, and the map only has to show the clusters (the neighbours shown come from the
+    embedding space, not from the map).
+    """
+    import umap  # late: importing umap loads numba (a second or two)
+
+    x = l2_normalize(x)
+    n = len(x)
+    if n <= n_neighbors + 1:  # UMAP's spectral layout needs more points than neighbours
+        angle = 2 * np.pi * np.arange(n) / max(n, 1)
+        return np.stack([np.cos(angle), np.sin(angle)], 1).astype(np.float32)
+    precomputed = (None, None, None)
+    if knn is not None and knn[0].shape[1] >= n_neighbors - 1:
+        idx, sims = knn
+        # UMAP's own graph lists each point as its own first neighbour, at distance 0.
+        idx = np.concatenate([np.arange(n)[:, None], np.asarray(idx[:, : n_neighbors - 1])], 1)
+        dist = np.sqrt(np.clip(2 - 2 * np.asarray(sims[:, : n_neighbors - 1], np.float64), 0, None))
+        dist = np.concatenate([np.zeros((n, 1)), dist], 1).astype(np.float32)
+        precomputed = (idx.astype(np.int32), dist, None)
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed,
+        precomputed_knn=precomputed, n_jobs=1 if seed is not None else -1, low_memory=True,
+        n_epochs=LARGE_N_EPOCHS if n > LARGE_N else None,
+    )  # fmt: skip
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # precomputed_knn and threading notes
+        xy = reducer.fit_transform(x)
+    return np.asarray(xy, dtype=np.float32)
+
+
+def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST,
+            seed: int | None = None) -> np.ndarray:  # fmt: skip
+    """The run's map in `space`: loaded when stored, otherwise computed, stored and returned."""
+    if space not in SPACES:
+        raise ValueError(f"Unknown space '{space}'. Choose one of: {', '.join(SPACES)}.")
+    xy = stored_map(run, space, n_neighbors, min_dist)
+    if xy is not None:
+        return xy
+    table = stored_table(run, space)
+    knn = (table.idx, table.sims) if table is not None else None
+    xy = umap_2d(run.features(space), n_neighbors, min_dist, seed, knn=knn)
+    save_npy_atomically(map_path(run, space, n_neighbors, min_dist), xy)
+    return xy
+
+
+_WARM = {"done": False, "seconds": None}
+
+
+def warm_up_umap(n: int = 300, seed: int = 0) -> float:
+    """Fit UMAP on small random inputs so numba compiles (or loads from its cache) the kernels
+    now, not on a user's first map. It runs the path the app uses (a precomputed neighbour graph,
+    as `run_map` passes the run's stored kNN table) on one cloud (a connected graph) and on
+    separated clusters (a graph in pieces, which UMAP lays out by another code path). Returns the seconds it took; 0 the second time."""
+    if _WARM["done"]:
+        return 0.0
+    start = time.perf_counter()
+    from lab.geometry import knn_search
+
+    rng = np.random.default_rng(seed)
+    cloud = rng.standard_normal((n, 16)).astype(np.float32)
+    centres = 20 * np.eye(16, dtype=np.float32)[np.arange(n) % 4]
+    clusters = centres + rng.standard_normal((n, 16)).astype(np.float32)
+    for x in (cloud, clusters):
+        sims, idx = knn_search(x, N_NEIGHBORS)
+        umap_2d(x, knn=(idx, sims))  # unseeded: the parallel layout the app uses
+    _WARM.update(done=True, seconds=time.perf_counter() - start)
+    return _WARM["seconds"]
+
+
+def umap_is_warm() -> bool:
+    return _WARM["done"]

@@ -1,0 +1,226 @@
+"""Nearest neighbours of a stored run, for clicks on the map and the cross-class pairs view.
+
+One exact faiss search (lab.geometry.knn_search: cosine, self excluded) at the largest k the
+app needs, stored in the run folder, so that a click is an array read:
+
+  <run>/knn-<space>-k<k>.npy     structured [N] rows: idx int32 [k], sims float32 [k]
+  <run>/pairs-<space>-top<t>.npy structured [t] rows: i, j int32, cosine float32
+
+Both are written to a temporary file and renamed (os.replace), so a reader never sees half a
+file. Until the table exists, a click falls back to a one-row faiss search (milliseconds).
+Neighbours are searched in the embedding space (backbone h or projector z), never on the map.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lab.geometry import class_purity, cross_class_pairs, knn_search, l2_normalize
+
+KNN_K = 50  # the largest k the app asks for (neighbour grid up to 50; cross-class pairs use 50)
+SPACES = ("backbone", "projector")
+
+
+def _check_space(space: str) -> None:
+    if space not in SPACES:
+        raise ValueError(f"Unknown space '{space}'. Choose one of: {', '.join(SPACES)}.")
+
+
+def save_npy_atomically(path: Path, array: np.ndarray) -> None:
+    """np.save into a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the run's other files are world-readable
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- the stored kNN table
+@dataclass(frozen=True)
+class NeighbourTable:
+    """The k nearest neighbours (cosine, self excluded) of every row of a run."""
+
+    idx: np.ndarray  # [N, k] int32 rows, most similar first
+    sims: np.ndarray  # [N, k] float32 cosine similarities, descending
+
+    @property
+    def k(self) -> int:
+        return self.idx.shape[1]
+
+
+def table_k(n_rows: int, k: int = KNN_K) -> int:
+    return max(1, min(k, n_rows - 1))
+
+
+def table_path(run, space: str, k: int = KNN_K) -> Path:
+    return Path(run.path) / f"knn-{space}-k{table_k(len(run.labels), k)}.npy"
+
+
+def stored_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable | None:
+    """The stored table (memory-mapped), or None when it has not been computed yet."""
+    _check_space(space)
+    path = table_path(run, space, k)
+    if not path.is_file():
+        return None
+    try:
+        rec = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None  # damaged: neighbour_table() recomputes it
+    if rec.shape != (len(run.labels),) or rec.dtype.names != ("idx", "sims"):
+        return None
+    return NeighbourTable(rec["idx"], rec["sims"])
+
+
+def neighbour_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable:
+    """The run's kNN table: loaded when stored, otherwise one faiss search, stored, returned."""
+    table = stored_table(run, space, k)
+    if table is not None:
+        return table
+    x = run.features(space)
+    k = table_k(len(x), k)
+    sims, idx = knn_search(x, k)
+    rec = np.empty(len(x), dtype=[("idx", np.int32, (k,)), ("sims", np.float32, (k,))])
+    rec["idx"], rec["sims"] = idx, sims
+    save_npy_atomically(table_path(run, space, k), rec)
+    return NeighbourTable(rec["idx"], rec["sims"])
+
+
+# ---------------------------------------------------------------- one click
+@dataclass(frozen=True)
+class Neighbours:
+    """The k nearest neighbours of one clicked row, with what the page needs to draw them."""
+
+    row: int
+    label: int
+    rows: np.ndarray  # [k] neighbour rows, most similar first
+    sims: np.ndarray  # [k] cosine similarities
+    labels: np.ndarray  # [k] their labels
+    other_class: np.ndarray  # [k] bool: neighbour's label differs from the clicked image's
+    cross_class_share: float  # share of the k neighbours from another class
+    from_table: bool  # True when read from the stored table, False when searched on the spot
+
+
+def cross_class_share(neighbour_rows: np.ndarray, labels: np.ndarray, rows: np.ndarray | None = None):
+    """Share of each query's neighbours whose class differs from the query's: 1 - kNN class purity.
+
+    neighbour_rows: [Nq, k] (or [k] for one query) rows from a search that excludes the query
+    itself; labels: [N]; rows: [Nq] the queries' own rows (default: all rows, Nq = N).
+    Returns [Nq] values in [0, 1] (a float for a single [k] query).
+    """
+    labels = np.asarray(labels)
+    nb = np.asarray(neighbour_rows)
+    if nb.ndim == 1:
+        return float(1.0 - class_purity(nb[None, :], labels, np.atleast_1d(rows))[0])
+    return 1.0 - class_purity(nb, labels, rows)
+
+
+def neighbours_of(run, row: int, k: int = 16, space: str = "backbone") -> Neighbours:
+    """The k nearest neighbours of `row` in the run's embedding space (cosine, self excluded)."""
+    _check_space(space)
+    labels = run.labels
+    n = len(labels)
+    if not 0 <= row < n:
+        raise ValueError(f"row {row} is outside this run's {n} images.")
+    k = min(k, n - 1)
+    if k < 1:
+        raise ValueError("this run has a single image; there are no neighbours to show.")
+    table = stored_table(run, space)
+    if table is not None and table.k >= k:
+        nb, sims, from_table = np.asarray(table.idx[row, :k], np.int64), np.asarray(table.sims[row, :k]), True
+    else:
+        sims, nb = knn_search(run.features(space), k, query_rows=np.array([row]))
+        nb, sims, from_table = nb[0], sims[0], False
+    nb_labels = labels[nb]
+    other = nb_labels != labels[row]
+    return Neighbours(int(row), int(labels[row]), nb, sims, nb_labels, other, float(other.mean()), from_table)
+
+
+# ---------------------------------------------------------------- cross-class pairs
+@dataclass(frozen=True)
+class ClassPairs:
+    """The most similar training pairs whose classes differ, best first (rows of the run)."""
+
+    i: np.ndarray  # [P]
+    j: np.ndarray  # [P]
+    cosine: np.ndarray  # [P] in this run's space
+
+
+def pairs_path(run, space: str, top: int) -> Path:
+    return Path(run.path) / f"pairs-{space}-top{top}.npy"
+
+
+def stored_pairs(run, space: str = "backbone", top: int = 100) -> ClassPairs | None:
+    path = pairs_path(run, space, top)
+    if not path.is_file():
+        return None
+    try:
+        rec = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return ClassPairs(rec["i"].astype(np.int64), rec["j"].astype(np.int64), rec["cosine"])
+
+
+def class_pairs(run, space: str = "backbone", top: int = 100) -> ClassPairs:
+    """Cross-class nearest pairs among the run's training rows (Zhang, Lu & Xuan 2023, Sec. 3 [P];
+    the lab's faiss top-50 version in lab.geometry.cross_class_pairs). Stored after the first call."""
+    _check_space(space)
+    pairs = stored_pairs(run, space, top)
+    if pairs is not None:
+        return pairs
+    train = ~run.is_test  # rows: training rows first, so indices into x[train] are run rows
+    x, labels = run.features(space)[train], run.labels[train]
+    found = cross_class_pairs(x, labels, k=min(KNN_K, len(x) - 1), top=top)
+    rec = np.empty(len(found.i), dtype=[("i", np.int32), ("j", np.int32), ("cosine", np.float32)])
+    rec["i"], rec["j"], rec["cosine"] = found.i, found.j, found.cosine
+    save_npy_atomically(pairs_path(run, space, top), rec)
+    return ClassPairs(found.i.astype(np.int64), found.j.astype(np.int64), found.cosine.astype(np.float32))
+
+
+def pair_cosines(x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the given row pairs in features x [N, d] (e.g. a second run's). Returns [P]."""
+    a, b = l2_normalize(x[i]), l2_normalize(x[j])
+    return (a * b).sum(1)
+
+
+def same_images(run_a, run_b) -> bool:
+    """True when two runs hold the same evaluation images in the same rows (so rows can be compared)."""
+    ca, cb = run_a.config, run_b.config
+    same_data = (ca.dataset, ca.subset, ca.seed if ca.subset else 0) == (
+        cb.dataset, cb.subset, cb.seed if cb.subset else 0,
+    )  # fmt: skip
+    return same_data and len(run_a.labels) == len(run_b.labels) and bool((run_a.labels == run_b.labels).all())
+
+
+# ---------------------------------------------------------------- image grid data
+FRAME_OTHER = (220, 38, 38)  # red frame: a neighbour from another class
+FRAME_SAME = (200, 200, 200)  # light grey frame: same class
+
+
+def thumbnail(image: np.ndarray, scale: int = 4, frame: tuple[int, int, int] | None = None, border: int = 3):
+    """uint8 [C, H, W] image -> uint8 [H*scale, W*scale, 3] RGB, pixels kept sharp (nearest
+    upscaling; the browser would blur a 28-pixel image), with an optional coloured frame."""
+    img = np.asarray(image)
+    img = np.repeat(img, 3, axis=0) if img.shape[0] == 1 else img[:3]
+    img = img.transpose(1, 2, 0).repeat(scale, axis=0).repeat(scale, axis=1)
+    if frame is not None:
+        img = img.copy()
+        img[:border], img[-border:], img[:, :border], img[:, -border:] = frame, frame, frame, frame
+    return np.ascontiguousarray(img)
+
+
+def neighbour_thumbnails(images: np.ndarray, nb: Neighbours, scale: int = 3) -> list[np.ndarray]:
+    """RGB thumbnails of the neighbours, other-class ones in a red frame. images: uint8 [N, C, H, W]."""
+    return [
+        thumbnail(images[r], scale, FRAME_OTHER if other else FRAME_SAME)
+        for r, other in zip(nb.rows.tolist(), nb.other_class.tolist(), strict=True)
+    ]

@@ -1,0 +1,101 @@
+"""Map page: the UMAP of a run, a clicked image with its nearest neighbours, cross-class pairs, exports."""
+
+import streamlit as st
+
+from lab import export
+from lab.neighbours import neighbours_of, thumbnail
+from pages import common
+
+st.title("Map of the representation")
+st.caption(
+    "Each dot is one image (training and test), placed by UMAP so that images the model finds similar "
+    "sit close together; colour is the true class. Click a dot to see the image and its nearest "
+    "neighbours, measured in the model's embedding space (cosine similarity), not on this 2-D map."
+)
+
+run = common.current_run()
+if run is None:
+    default = common.default_train_config()
+    with st.container(border=True):
+        st.markdown("#### No runs yet")
+        st.write(f"A map needs a trained model. The default is SimCLR on {default.dataset}.")
+        if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
+            st.session_state["my_job"] = common.manager().submit_training(default).key
+            st.switch_page("pages/1_train.py")
+    st.stop()
+
+root, names = common.runs_root(), common.class_names(run.config.dataset)
+st.markdown(f"**{run.title()}** · run `{run.id}` · {len(run.labels):,} images")
+space = st.segmented_control("Embedding space", ["backbone", "projector"], default="backbone",
+                             format_func=common.SPACE_LABELS.get, key="map_space",
+                             help="Backbone features h are what probes use; projector embeddings z are where "
+                                  "the loss is computed.") or "backbone"  # fmt: skip
+if not common.ensure_map(run, space):
+    st.stop()
+
+
+@st.fragment
+def explore() -> None:
+    """The map and the clicked image's neighbours; a click reruns only this part."""
+    fig = common.map_figure(root, run.id, space)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        key = f"map-{run.id}-{space}"
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key,
+                                config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
+        common.take_click(run, key, event)
+    with right:
+        images = common.run_images(root, run.id)  # loaded before the first click, so a click only reads
+        row = common.selected_row(run)
+        if row is None:
+            st.info(
+                "Click a dot on the map to see that image and its nearest neighbours.",
+                icon=":material/touch_app:",
+            )
+            return
+        c1, c2 = st.columns([1, 2])
+        c1.image(thumbnail(images[row], 5))
+        c2.markdown(common.describe_row(run, row, names))
+        k = st.select_slider("Neighbours shown", [8, 16, 24, 32, 48], value=16, key="map_k")
+        nb = neighbours_of(run, row, k, space)
+        c2.metric("Neighbours from another class", f"{nb.cross_class_share:.0%}",
+                  help=f"Share of the {k} nearest neighbours whose class differs from this image's.")  # fmt: skip
+        st.caption(f"The {k} nearest neighbours in the {space} space, most similar first, cosine under each. "
+                   "A red frame and ✗ mark a neighbour from another class, with its class.")  # fmt: skip
+        common.neighbour_grid(run, images, nb, names, cols=6)
+
+
+explore()
+
+st.subheader("Cross-class pairs")
+st.caption(
+    "The most similar pairs of training images whose classes differ, in this run's space (faiss top-50 "
+    "neighbours per image, ranked over all; Zhang, Lu & Xuan 2023 [P]). Contrastive models tend to put "
+    "look-alikes from different classes side by side; a supervised model pushes them apart."
+)
+pairs = common.ensure_pairs(run, space)
+if pairs is not None:
+    n_pairs = st.select_slider("Pairs shown", [8, 16, 32, 64, 100], value=16, key="map_pairs")
+    common.pairs_grid(common.run_images(root, run.id), pairs, names, run.labels, n_pairs)
+
+st.subheader("Download")
+st.caption("Everything on this page, to take away. Rows are the run's images: training rows, then test rows.")
+xy = common.run_map(root, run.id, space)
+fig = common.map_figure(root, run.id, space)
+with st.container(horizontal=True):
+    st.download_button("Embeddings (.npy)", lambda: export.npy_bytes(run.features(space)),
+                       f"{run.id}-{space}.npy", "application/octet-stream", on_click="ignore")  # fmt: skip
+    st.download_button("Embeddings, labels and map (.csv)", lambda: export.embeddings_csv(run, space, xy),
+                       f"{run.id}-{space}.csv", "text/csv", on_click="ignore")  # fmt: skip
+    st.download_button("Metrics and config (.json)", export.metrics_json(run), f"{run.id}-metrics.json",
+                       "application/json", on_click="ignore")  # fmt: skip
+    st.download_button("Map (interactive .html)", lambda: export.figure_html(fig),
+                       f"{run.id}-{space}-map.html", "text/html", on_click="ignore")  # fmt: skip
+    if export.png_available():
+        st.download_button("Map (.png)", lambda: export.figure_png(fig), f"{run.id}-{space}-map.png",
+                           "image/png", on_click="ignore")  # fmt: skip
+    if pairs is not None:
+        st.download_button("Cross-class pairs (.csv)", export.pairs_csv(pairs, run.labels, names),
+                           f"{run.id}-{space}-pairs.csv", "text/csv", on_click="ignore")  # fmt: skip
+if not export.png_available():
+    st.caption(export.PNG_UNAVAILABLE)

@@ -1,0 +1,253 @@
+"""AppTest for the Density and Probes pages against the tiny digits runs of conftest.py, plus bad
+runs (NaN features, a single class) that must give a readable message, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS = str(REPO / "tests" / "app" / "page_harness.py")
+TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)  # as conftest's runs
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(HARNESS, default_timeout=240)
+    at.query_params["page"] = name
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def run_id_of(method: str) -> str:
+    from lab.runs import run_id
+    from lab.train import TrainConfig
+
+    return run_id(TrainConfig(method=method, **TINY))
+
+
+def texts(at) -> str:
+    kinds = ("markdown", "caption", "info", "success", "error", "warning", "subheader")
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def wait_for(at: AppTest, done, timeout: float = 180.0) -> AppTest:
+    """Rerun the page (as its polling fragment would) until done(at) or the timeout."""
+    end = time.time() + timeout
+    while time.time() < end:
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.5)
+        at.run()
+    raise AssertionError(f"timed out; page said:\n{texts(at)}")
+
+
+def metrics(at, label: str) -> list[str]:
+    return [m.value for m in at.metric if m.label == label]
+
+
+# ---------------------------------------------------------------- Density
+def test_the_toy_panel_recomputes_rld_when_tau_moves(app_env):
+    at = page("4_density", run_picker=run_id_of("simclr"))
+    assert not at.exception
+    before = metrics(at, "RLD")
+    assert len(before) == 5 and len(metrics(at, "CHS")) == 5
+    assert float(before[1]) == pytest.approx(0.79, abs=0.03)  # five Gaussians at τ = 0.05 (spec value)
+    at.slider(key="dens_toy_tau").set_value(0.3).run()
+    after = metrics(at, "RLD")
+    assert not at.exception and after != before
+    assert float(after[3]) < float(before[3])  # rings blur together at a large τ
+    at.slider(key="dens_toy_tau").set_value(0.0).run()
+    assert not at.exception
+    assert any("τ must be above 0" in w.value for w in at.warning)
+
+
+def test_density_page_shows_supervised_and_simclr_side_by_side(app_env):
+    at = page("4_density", run_picker=run_id_of("simclr"))
+    at = wait_for(at, lambda a: any(m.label.startswith("Same pairs") for m in a.metric))
+    assert at.selectbox(key="dens_other").value == run_id_of("supervised")
+    rld = metrics(at, "RLD, τ = 0.2 [P]")
+    assert len(rld) == 2 and all(0 < float(v) < 1 for v in rld)
+    assert len(metrics(at, "CHS [P]")) == 2
+    assert "Zhang, Lu & Xuan 2023" in at.caption[0].value
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 5 + 2 + 2 + 2  # toys, two maps, two heatmaps, purity curve and bars
+    at.button_group(key="dens_tau").set_value(0.1).run()
+    assert not at.exception
+    sharper = metrics(at, "RLD, τ = 0.1 [P]")
+    assert len(sharper) == 2 and float(sharper[0]) > float(rld[0])
+    for layer in ("rld", "density"):
+        at.button_group(key="dens_layer").set_value(layer).run()
+        assert not at.exception and not at.error
+
+
+def test_density_page_alone_and_with_a_per_class_purity_choice(app_env):
+    at = page("4_density", run_picker=run_id_of("supervised"), dens_other=None)
+    assert not at.exception
+    assert len(metrics(at, "RLD, τ = 0.2 [P]")) == 1
+    at.select_slider(key="dens_p").set_value(100).run()
+    assert not at.exception
+
+
+# ---------------------------------------------------------------- Probes
+def test_probes_page_shows_bars_and_a_table_beside_pixels(app_env):
+    at = page("5_probes", run_picker=run_id_of("simclr"))
+    assert not at.exception, at.exception
+    assert at.multiselect(key="probe_runs").value == [run_id_of("simclr"), run_id_of("supervised")]
+    table = at.dataframe[0].value
+    names = set(table["representation"])
+    assert "pixels (PCA-64)" in names and {"simclr", "supervised"} <= {f.split(" (")[0] for f in names}
+    assert set(table["probe"]) == {
+        "Linear [P]",
+        "kNN, k = 20 [L]",
+        "GCN, label inputs [P]",
+        "GCN, feature inputs [L]",
+    }
+    scored = table.dropna(subset=["accuracy"])
+    assert len(scored) == 3 * 4 * 2  # three representations, four probes, the 10 % and 100 % budgets
+    assert ((scored["accuracy"] > 0.3) & (scored["accuracy"] <= 1)).all()
+    assert "per class" in texts(at)  # 1 % of 1,442 digits is too few labels: said, not crashed
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_probes_page_renders_the_stored_reproduction(app_env, monkeypatch, tmp_path):
+    from lab import reproduce
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "zhang2023.md").write_text(
+        "# Reproduction: test\n\n| Claim | Verdict |\n|---|---|\n| x | **partly** |\n"
+    )
+    (folder / "zhang2023.json").write_text('{"date": "today", "command": "python -m lab reproduce zhang2023", '
+                                           '"datasets": [{"claims": [{"verdict": "partly"}]}]}')  # fmt: skip
+    monkeypatch.setattr(reproduce, "DEFAULT_OUT", folder)
+    at = page("5_probes", run_picker=run_id_of("simclr"), probe_runs=[run_id_of("simclr")])
+    assert not at.exception
+    assert "**partly**" in texts(at) and "1 partly" in texts(at)
+
+
+# ---------------------------------------------------------------- bad runs
+@pytest.fixture()
+def bad_runs(runs_dir, tmp_path, monkeypatch):
+    """A runs folder holding a copy of the simclr run with NaN features and one with a single class."""
+    import streamlit as st
+
+    root = tmp_path / "bad-runs"
+    src = runs_dir / run_id_of("simclr")
+    for name, damage in (("nanfeatures0", "nan"), ("oneclass0000", "labels")):
+        shutil.copytree(
+            src, root / name, ignore=shutil.ignore_patterns("analysis", "maps", "knn-*", "pairs-*")
+        )
+        if damage == "nan":
+            h = np.load(root / name / "features.npy")
+            h[:5] = np.nan
+            np.save(root / name / "features.npy", h)
+        else:
+            np.save(root / name / "labels.npy", np.zeros_like(np.load(root / name / "labels.npy")))
+    shutil.copytree(runs_dir / "_baselines", root / "_baselines")
+    monkeypatch.setenv("LAB_RUNS_DIR", str(root))
+    monkeypatch.chdir(REPO)
+    st.cache_resource.clear()
+    yield root
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize(
+    ("rid", "says"), [("nanfeatures0", "NaN or infinite"), ("oneclass0000", "share one class")]
+)
+def test_bad_runs_give_a_clear_message_on_both_pages(bad_runs, rid, says):
+    for name in ("4_density", "5_probes"):
+        at = page(name, run_picker=rid)
+        assert not at.exception, (name, at.exception)
+        assert any(says in e.value for e in at.error), (name, texts(at))
+        assert "nan" not in " ".join(m.value.lower() for m in at.metric if m.label != "RLD")
+
+
+# ---------------------------------------------------------------- the real browser
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_density_page_moves_the_tau_slider(tmp_path):
+    """`streamlit run app.py` over an empty runs folder; the Density page's toy RLD values change
+    when the τ slider moves by keyboard. Skipped when chromium or playwright is missing."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(f"{chromium} not found: install Debian's chromium (apt-get install -y chromium)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    if "pages/4_density.py" not in (REPO / "app.py").read_text():
+        pytest.skip("app.py does not list the Density page yet")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "LAB_RUNS_DIR": str(tmp_path / "runs"),
+        "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba"),
+    }
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 — closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    rld_values = "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')].filter(m => m.innerText.startsWith('RLD')).map(m => m.innerText)"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().decode() == "ok":
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, "streamlit did not start"
+            time.sleep(0.3)
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium, args=["--headless=new", "--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page(viewport={"width": 1500, "height": 1200})
+            page.set_default_timeout(60_000)
+            try:
+                page.goto(url)
+                # app.py's own navigation (not Streamlit's pages/ folder listing shown before its first run)
+                page.get_by_text("Device:").wait_for()
+                page.get_by_role("link", name="Density", exact=True).click()
+                page.get_by_text("The paper's toy figure").wait_for()
+                page.get_by_text("Runs folder:").wait_for()  # the page runs inside app.py's shell
+                page.wait_for_function(f"() => ({rld_values})().length === 5")
+                before = page.evaluate(rld_values)
+                slider = page.get_by_role("slider").first
+                slider.focus()
+                for _ in range(10):  # 0.05 -> 0.15
+                    page.keyboard.press("ArrowRight")
+                page.wait_for_function(
+                    f"() => JSON.stringify(({rld_values})()) !== JSON.stringify({json.dumps(before)})"
+                )
+                page.wait_for_timeout(500)
+                page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")  # the rerun is over
+                after = page.evaluate(rld_values)
+                (REPO / "test-artifacts").mkdir(exist_ok=True)
+                page.screenshot(path=str(REPO / "test-artifacts" / "density-toys-tau.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    assert len(after) == 5 and after != before

@@ -1,0 +1,131 @@
+"""The lab modules behind the app: neighbour tables, maps, background jobs, exports."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+
+from lab import export, maps, neighbours
+from lab.geometry import knn_search
+from lab.runs import RunStore
+
+
+@pytest.fixture()
+def run(runs_dir):
+    return next(r for r in RunStore(runs_dir).list() if r.config.method == "simclr")
+
+
+def test_a_click_reads_the_same_neighbours_as_a_fresh_faiss_search(run):
+    table = neighbours.stored_table(run, "backbone")
+    assert table is not None and table.k == neighbours.KNN_K
+    nb = neighbours.neighbours_of(run, 7, k=16)
+    sims, idx = knn_search(run.features(), 16, query_rows=np.array([7]))
+    assert nb.from_table and (nb.rows == idx[0]).all()
+    np.testing.assert_allclose(nb.sims, sims[0], atol=1e-5)
+    assert 7 not in nb.rows, "the clicked image is not its own neighbour"
+
+
+def test_neighbours_fall_back_to_a_search_before_the_table_exists(run):
+    nb = neighbours.neighbours_of(run, 3, k=8, space="projector")
+    assert not nb.from_table and len(nb.rows) == 8
+    assert nb.cross_class_share == pytest.approx(nb.other_class.mean())
+
+
+def test_cross_class_share_is_one_minus_purity():
+    labels = np.array([0, 0, 1, 1])
+    nb = np.array([[1, 2], [0, 3], [3, 0], [2, 1]])
+    np.testing.assert_allclose(neighbours.cross_class_share(nb, labels), [0.5, 0.5, 0.5, 0.5])
+    assert neighbours.cross_class_share(np.array([1, 0]), labels, rows=2) == 1.0
+
+
+def test_cross_class_pairs_differ_in_class_and_are_stored(run):
+    pairs = neighbours.class_pairs(run, top=20)
+    assert (run.labels[pairs.i] != run.labels[pairs.j]).all()
+    assert (np.diff(pairs.cosine) <= 1e-6).all(), "best pair first"
+    assert not run.is_test[pairs.i].any() and not run.is_test[pairs.j].any(), "training images only"
+    np.testing.assert_allclose(
+        neighbours.pair_cosines(run.features(), pairs.i, pairs.j), pairs.cosine, atol=1e-5
+    )
+    assert neighbours.stored_pairs(run, top=20) is not None
+
+
+def test_the_map_is_stored_once_and_loaded_after(run):
+    path = maps.map_path(run, "backbone")
+    assert path.is_file()
+    before = path.stat().st_mtime_ns
+    xy = maps.run_map(run, "backbone")
+    assert xy.shape == (len(run.labels), 2) and np.isfinite(xy).all()
+    assert path.stat().st_mtime_ns == before
+
+
+def test_thumbnails_are_sharp_rgb_and_framed():
+    img = np.zeros((1, 4, 4), np.uint8)
+    img[0, 1, 1] = 200
+    t = neighbours.thumbnail(img, scale=3, frame=(255, 0, 0), border=1)
+    assert t.shape == (12, 12, 3) and t.dtype == np.uint8
+    assert (t[0, 0] == (255, 0, 0)).all() and (t[3:6, 3:6] == 200).all()
+
+
+def test_exports_round_trip(run):
+    x = run.features("backbone")
+    assert np.array_equal(np.load(io.BytesIO(export.npy_bytes(x))), x)
+    xy = maps.run_map(run, "backbone")
+    lines = export.embeddings_csv(run, "backbone", xy).decode().splitlines()
+    assert lines[0].startswith("row,split,index,label,class,map_x,map_y,f0,")
+    assert len(lines) == len(run.labels) + 1
+    doc = json.loads(export.metrics_json(run))
+    assert doc["run_id"] == run.id and "pixels" in doc["metrics"]
+    pairs = neighbours.class_pairs(run, top=20)
+    assert export.pairs_csv(pairs, run.labels, [str(i) for i in range(10)]).decode().startswith("rank,row_i")
+
+
+def test_a_diverging_run_becomes_a_failed_event_with_the_lab_message(runs_dir, monkeypatch):
+    import lab.runs
+    from lab.jobs import handle
+    from lab.train import TrainConfig, TrainingDiverged
+
+    def diverge(*args, **kwargs):
+        raise TrainingDiverged("The loss became nan at step 3 of 15. Lower the learning rate.")
+
+    monkeypatch.setattr(lab.runs, "train", diverge)
+    events = []
+    cfg = TrainConfig(dataset="digits", epochs=1, batch_size=256, seed=99)
+    req = {
+        "kind": "train",
+        "root": str(runs_dir),
+        "config": dataclasses.asdict(cfg),
+        "key": "k",
+        "space": "backbone",
+    }
+    handle(req, lambda **e: events.append(e), lambda: False)
+    assert events[-1] == {
+        "event": "failed",
+        "error": "The loss became nan at step 3 of 15. Lower the learning rate.",
+    }
+
+
+def test_the_same_config_twice_is_one_job_and_cancel_drops_a_queued_one(tmp_path):
+    from lab.jobs import _WORKER, Job, get_manager
+    from lab.train import TrainConfig
+
+    mgr = get_manager(tmp_path)
+    with _WORKER.cv:  # hold the queue so nothing starts while we look
+        cfg = TrainConfig(dataset="digits", epochs=1, batch_size=256, seed=123)
+        a = Job("x", "train", "t", config=cfg)
+        mgr._jobs["x"] = a
+        assert mgr._enqueue(Job("x", "train", "t", config=cfg)) is a
+        a.cancel()
+        assert a.state == "cancelled" and not a.active
+
+
+def test_a_click_arrives_as_customdata_with_the_row():
+    from pages.common import row_from_selection
+
+    assert row_from_selection({"selection": {"points": [{"customdata": {"0": 42}}]}}) == 42
+    assert row_from_selection({"selection": {"points": [{"customdata": [7]}]}}) == 7
+    assert row_from_selection({"selection": {"points": []}}) is None
+    assert row_from_selection(None) is None

@@ -1,0 +1,210 @@
+"""AppTest for every page against tiny digits runs in a temporary runs folder (see conftest.py).
+
+AppTest cannot click a plotly chart, so a selected point is set through session state
+(`point`), exactly what a click on the map stores."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS = str(REPO / "tests" / "app" / "page_harness.py")
+TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)  # as conftest's runs
+
+
+def page(name: str, **state) -> AppTest:
+    """Run app.py's shell (sidebar included) around one page, with session state preset."""
+    at = AppTest.from_file(HARNESS, default_timeout=120)
+    at.query_params["page"] = name
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def widget(elements, label):
+    return next(w for w in elements if w.label.startswith(label))
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "success", "error", "warning", "title")
+             for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(str(p) for p in parts)
+
+
+def run_id_of(method: str) -> str:
+    from lab.runs import run_id
+    from lab.train import TrainConfig
+
+    return run_id(TrainConfig(method=method, **TINY))
+
+
+def wait_for(at: AppTest, done, timeout: float = 150.0) -> AppTest:
+    """Rerun the page (as its polling fragment would) until done(at) or the timeout."""
+    end = time.time() + timeout
+    while time.time() < end:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.5)
+    raise AssertionError(f"timed out; page said:\n{texts(at)}")
+
+
+# ---------------------------------------------------------------- shell and Train page
+def test_app_opens_on_the_train_page_with_the_stored_runs_in_the_sidebar(app_env):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Train a model"
+    picker = widget(at.sidebar.selectbox, "Stored run")
+    assert set(picker.options) >= {"simclr", "supervised"} or len(picker.options) >= 2
+    sidebar = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "Device:" in sidebar and "digits" in sidebar
+
+
+def test_train_page_has_every_control_and_the_augmentation_strip(app_env):
+    at = page("1_train")
+    assert not at.exception
+    assert {"Dataset", "Method", "Encoder"} <= {s.label for s in at.selectbox}
+    assert {"Augmentation strength", "Temperature", "Alpha (joint only)"} <= {s.label for s in at.slider}
+    sizes = widget(at.select_slider, "Embedding size")
+    assert sizes.options[0] == "2" and sizes.options[-1] == "2048" and sizes.value == 128
+    assert {"Width", "Epochs", "Batch size", "Seed"} <= {n.label for n in at.number_input}
+    assert len(at.get("image")) >= 6, "the augmentation strip shows before anything is trained"
+    widget(at.slider, "Augmentation strength").set_value(0.0).run()
+    assert not at.exception
+    assert "keeping 100%" in texts(at)
+
+
+def test_method_without_temperature_disables_it(app_env):
+    at = page("1_train")
+    widget(at.selectbox, "Method").set_value("supervised").run()
+    assert widget(at.slider, "Temperature").disabled
+    widget(at.selectbox, "Method").set_value("joint").run()
+    assert not widget(at.slider, "Alpha").disabled
+
+
+def configure_tiny(at: AppTest, **changes) -> AppTest:
+    widget(at.selectbox, "Dataset").set_value("digits").run()
+    for label, value in {"Epochs": 3.0, "Batch size": 256, **changes}.items():
+        widget(at.number_input, label).set_value(value)
+    return at.run()
+
+
+def test_a_stored_config_shows_its_results_at_once(app_env):
+    at = configure_tiny(page("1_train"))
+    assert not at.exception
+    assert any("Stored" in s.value for s in at.success)
+    labels = [m.label for m in at.metric]
+    assert "kNN accuracy (k=20, h)" in labels and "Pixels (PCA-64)" in labels
+    assert all("pts vs pixels" in str(m.delta) for m in at.metric if m.label.startswith(("kNN", "Linear")))
+
+
+def test_bad_values_show_an_error_box_not_a_traceback(app_env):
+    at = configure_tiny(page("1_train"), **{"Training images": 5})
+    assert not at.exception
+    assert any("subset must be at least 10" in e.value for e in at.error)
+
+
+def test_empty_state_offers_the_default_model(empty_env):
+    at = page("1_train")
+    assert "No runs yet" in texts(at)
+    assert any(b.label == "Train the default model" for b in at.button)
+    at = page("2_map")
+    assert not at.exception and "No runs yet" in texts(at)
+    at = page("3_compare")
+    assert not at.exception and "two stored runs" in texts(at)
+
+
+def test_training_from_the_page_completes_and_shows_metrics(empty_env):
+    at = configure_tiny(page("1_train"), Seed=1)
+    widget(at.button, "Start training").click().run()
+    assert not at.exception
+    wait_for(at, lambda a: any("Trained and stored" in s.value for s in a.success))
+    assert "kNN accuracy (k=20, h)" in [m.label for m in at.metric]
+    from lab.jobs import get_manager
+
+    mgr = get_manager(str(empty_env))
+    deadline = time.time() + 120  # let the background map finish before the next test uses the CPU
+    while mgr.busy() and time.time() < deadline:
+        time.sleep(0.5)
+    assert not mgr.busy()
+
+
+def test_cancel_stops_training_and_the_page_stays_usable(empty_env):
+    at = configure_tiny(page("1_train"), Epochs=200.0, Seed=2)
+    widget(at.button, "Start training").click().run()
+    wait_for(at, lambda a: any(b.label == "Cancel" for b in a.button), timeout=60)
+    widget(at.button, "Cancel").click().run()
+    wait_for(at, lambda a: any("cancelled" in i.value.lower() for i in a.info), timeout=60)
+    assert any(b.label == "Start training" for b in at.button)
+
+
+def test_a_failing_job_shows_a_readable_error_and_the_page_stays_usable(tmp_path, monkeypatch):
+    import streamlit as st
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the runs folder should be")
+    monkeypatch.setenv("LAB_RUNS_DIR", str(blocker))
+    monkeypatch.chdir(REPO)
+    st.cache_resource.clear()
+    at = configure_tiny(page("1_train"), Seed=3)
+    widget(at.button, "Start training").click().run()
+    wait_for(at, lambda a: any("Training failed" in e.value for e in a.error), timeout=90)
+    assert "Cannot write to the runs folder" in texts(at)
+    assert any(b.label == "Start training" for b in at.button)
+
+
+def test_missing_fashion_mnist_still_opens_and_says_how_to_get_it(empty_env, monkeypatch, tmp_path):
+    import lab.data
+
+    monkeypatch.setattr(lab.data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(lab.data, "_LOADED", {})
+    monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "nothing"))
+    monkeypatch.setenv("LAB_NO_DOWNLOAD", "1")
+    at = page("1_train")
+    assert not at.exception
+    assert widget(at.selectbox, "Dataset").options == ["digits"]
+    assert any("Fashion-MNIST is not installed" in w.value for w in at.warning)
+    assert any("dataset-fashion-mnist" in c.value for c in at.code)
+
+
+# ---------------------------------------------------------------- Map and Compare pages
+@pytest.fixture()
+def simclr_state(app_env):
+    return {"run_picker": run_id_of("simclr")}
+
+
+def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
+    at = page("2_map", **simclr_state)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert any("Click a dot" in i.value for i in at.info)
+    assert "Cross-class pairs" in [s.value for s in at.subheader]
+    labels = {b.label for b in at.get("download_button")}
+    assert {
+        "Embeddings (.npy)",
+        "Embeddings, labels and map (.csv)",
+        "Metrics and config (.json)",
+        "Map (interactive .html)",
+    } <= labels
+
+
+def test_a_selected_point_shows_the_image_and_its_neighbours(simclr_state):
+    at = page("2_map", point={"data": "digits/None/0", "row": 5}, **simclr_state)
+    assert not at.exception
+    share = widget(at.metric, "Neighbours from another class")
+    assert share.value.endswith("%")
+    assert "The 16 nearest neighbours" in texts(at)
+    assert len(at.get("image")) >= 1 + 16, "the large image and the neighbour grid"
+
+
+def test_compare_page_shows_both_maps_and_neighbours_in_each(simclr_state):
+    at = page("3_compare", point={"data": "digits/None/0", "row": 7}, **simclr_state)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    assert sum("12 nearest in" in m.value for m in at.markdown) == 2
+    assert "Cross-class pairs, in both runs" in [s.value for s in at.subheader]

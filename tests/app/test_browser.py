@@ -1,0 +1,142 @@
+"""One real-browser test: Debian's chromium driven by Playwright against `streamlit run app.py`.
+
+Starts the app on a free localhost port with an empty runs folder, trains the digits default
+from the UI, opens the map, clicks a point and sees the neighbour grid. Screenshots go to
+test-artifacts/. Skipped, with the reason shown, when chromium or playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+if not Path(CHROMIUM).exists():
+    pytestmark.append(
+        pytest.mark.skip(
+            reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
+        )
+    )
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover
+    sync_playwright = None
+    pytestmark.append(pytest.mark.skip(reason="the playwright package is not installed"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`streamlit run app.py` on a free port over an empty runs folder; yields its URL."""
+    runs = tmp_path_factory.mktemp("browser-runs")
+    port = free_port()
+    log = open(runs.parent / "streamlit.log", "w")  # noqa: SIM115 — closed below
+    env = {**os.environ, "LAB_RUNS_DIR": str(runs), "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().decode() == "ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+STRIP_SHOWN_JS = """
+() => [...document.querySelectorAll('[data-testid="stImage"] img')].filter(i => i.complete && i.naturalWidth > 0).length >= 18
+"""
+IMAGES_LOADED_JS = """
+() => [...document.querySelectorAll('[data-testid="stImage"] img')].every(i => i.complete && i.naturalWidth > 0)
+"""
+CLICK_POINT_JS = """
+() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const L = gd._fullLayout, t = gd._fullData[0];
+  const i = Math.floor(t.x.length / 2);
+  return {x: L._size.l + L.xaxis.l2p(t.x[i]), y: L._size.t + L.yaxis.l2p(t.y[i])};
+}
+"""
+
+
+def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(app_url)
+            page.get_by_text("No runs yet").first.wait_for()
+            page.get_by_text("Draw new views").wait_for()
+            page.get_by_test_id("stSelectbox").first.wait_for()
+            page.wait_for_function(STRIP_SHOWN_JS)
+            page.screenshot(path=str(ARTIFACTS / "empty-state-train.png"), full_page=True)
+
+            page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+            page.get_by_role("option", name="digits").click()
+            page.get_by_role("button", name="Start training").click()
+            started = time.perf_counter()
+            page.get_by_text("Trained and stored").wait_for(timeout=150_000)
+            page.get_by_role("button", name="Open its map").click()
+            page.locator(".js-plotly-plot .scatterlayer, .js-plotly-plot canvas").first.wait_for(
+                timeout=150_000
+            )
+            map_seconds = time.perf_counter() - started
+            time.sleep(1.0)  # let plotly finish drawing before aiming at a point
+
+            plot = page.locator(".js-plotly-plot").first
+            box = plot.bounding_box()
+            target = page.evaluate(CLICK_POINT_JS)
+            clicked = time.perf_counter()
+            page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+            page.get_by_text("Neighbours from another class").wait_for(timeout=30_000)
+            page.get_by_text("nearest neighbours in the backbone space").wait_for()
+            click_seconds = time.perf_counter() - clicked
+            images = page.locator('[data-testid="stImage"] img')
+            assert images.count() >= 1 + 16, "the clicked image and its 16 neighbours"
+            page.wait_for_function(IMAGES_LOADED_JS)
+            page.screenshot(path=str(ARTIFACTS / "map-selected-point.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    print(f"\ntrain-to-map {map_seconds:.1f} s, click-to-neighbours {click_seconds:.2f} s (digits)")
+    assert (ARTIFACTS / "map-selected-point.png").stat().st_size > 10_000

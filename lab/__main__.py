@@ -27,7 +27,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=d.temperature)
     p.add_argument("--alpha", type=float, default=d.alpha, help="joint: weight of SupCon")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--epochs", type=float, default=d.epochs)
+    p.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="default: 1.4 for two-view methods, 2 for supervised (about a minute each)",
+    )
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--seed", type=int, default=d.seed)
@@ -154,15 +159,21 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_bench)
-    p = sub.add_parser("bench-geometry", help="RLD, purity, cross-class pairs and GCN probe timings on 70k points")
+    p = sub.add_parser(
+        "bench-geometry", help="RLD, purity, cross-class pairs and GCN probe timings on 70k points"
+    )
     p.add_argument("--tau", type=float, default=0.2)
     p.add_argument("--draws", type=int, default=5)
     p.set_defaults(func=cmd_bench_geometry)
     p = sub.add_parser("bench-app", help="stored-run map load and click-to-neighbours timings (70k points)")
     p.set_defaults(func=cmd_bench_app)
-    p = sub.add_parser("reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/")
+    p = sub.add_parser(
+        "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"
+    )
     p.add_argument("paper", choices=["zhang2023"])
-    p.add_argument("--quick", action="store_true", help="10,000-image subset, 1 epoch: a few minutes on 2 cores")
+    p.add_argument(
+        "--quick", action="store_true", help="10,000-image subset, 1 epoch: a few minutes on 2 cores"
+    )
     p.add_argument("--dataset", action="append", help="default: fashion-mnist (+ cifar10 when present)")
     p.set_defaults(func=cmd_reproduce)
     args = parser.parse_args(argv)

@@ -42,7 +42,9 @@ def matmul_peak_gflops(device: torch.device, n: int = 2048, repeats: int = 10) -
     return best
 
 
-def _step(model: Encoder, opt, v1: torch.Tensor, v2: torch.Tensor, temperature: float, amp: bool) -> torch.Tensor:
+def _step(
+    model: Encoder, opt, v1: torch.Tensor, v2: torch.Tensor, temperature: float, amp: bool
+) -> torch.Tensor:
     with torch.autocast(v1.device.type, dtype=torch.bfloat16, enabled=amp):
         _, z = model(torch.cat([v1, v2]).contiguous(memory_format=torch.channels_last))
         loss = nt_xent(*z.chunk(2), temperature)
@@ -185,7 +187,9 @@ def main(args) -> int:
     batch, seconds = args.batch_size, args.seconds
     amp = device.type == "cuda"
     print(f"SSL Lab benchmark on {device} ({torch.get_num_threads()} torch threads), data: {ds.describe()}")
-    print(f"default encoder: cnn-16, SimCLR, batch {batch}, strength 0.6; {seconds:.0f} s timed per pipeline\n")
+    print(
+        f"default encoder: cnn-16, SimCLR, batch {batch}, strength 0.6; {seconds:.0f} s timed per pipeline\n"
+    )
 
     def fresh_model():
         torch.manual_seed(0)
@@ -196,24 +200,34 @@ def main(args) -> int:
     ours = bench_ours(fresh_model(), ds.train_images, batch, seconds, device, amp)
     achieved = flops * ours["steps"] / (ours["step_s"] * ours["steps"]) / 1e9
     rows = [("ours: batched on-device augmentation", ours["images_per_s"])]
-    peer = bench_per_sample(fresh_model(), ds.train_images, batch, seconds, device, torchvision_transform(ds.shape[1]), 0)
+    peer = bench_per_sample(
+        fresh_model(), ds.train_images, batch, seconds, device, torchvision_transform(ds.shape[1]), 0
+    )
     rows.append(("peer: torchvision v2 per-sample, DataLoader (0 workers)", peer["images_per_s"]))
-    peer1 = bench_per_sample(fresh_model(), ds.train_images, batch, seconds, device, torchvision_transform(ds.shape[1]), 1)
+    peer1 = bench_per_sample(
+        fresh_model(), ds.train_images, batch, seconds, device, torchvision_transform(ds.shape[1]), 1
+    )
     rows.append(("peer: torchvision v2 per-sample, DataLoader (1 worker)", peer1["images_per_s"]))
     lt = lightly_transform(ds.shape[1])
     if lt is not None:
         lp = bench_per_sample(fresh_model(), ds.train_images, batch, seconds, device, lt, 0)
         rows.append(("peer: lightly SimCLRTransform per-sample (0 workers)", lp["images_per_s"]))
     else:
-        print("(lightly is not installed: its per-sample SimCLR transform was not measured; pip install lightly)")
+        print(
+            "(lightly is not installed: its per-sample SimCLR transform was not measured; pip install lightly)"
+        )
     best_peer = max(r[1] for r in rows[1:])
     for name, ips in rows:
         print(f"  {name:58s} {ips:8,.0f} images/s")
-    print(f"\n  ours / best per-sample peer:                              {ours['images_per_s'] / best_peer:8.2f}x")
+    print(
+        f"\n  ours / best per-sample peer:                              {ours['images_per_s'] / best_peer:8.2f}x"
+    )
     print(f"  augmentation per view: {ours['aug_view_s'] * 1e3:.1f} ms = {ours['aug_share']:.1%} of a training step"
           f" ({ours['step_s'] * 1e3:.0f} ms)")  # fmt: skip
     print(f"  model FLOPs per step (fwd+bwd, both views): {flops / 1e9:.1f} GFLOP")
-    print(f"  float32 matmul peak: {peak:.0f} GFLOP/s; training reaches {achieved:.0f} GFLOP/s = {achieved / peak:.0%}")
+    print(
+        f"  float32 matmul peak: {peak:.0f} GFLOP/s; training reaches {achieved:.0f} GFLOP/s = {achieved / peak:.0%}"
+    )
     load = bench_store_load()
     print(f"  stored config load (RunStore.get_or_train + features): {load['seconds']:.3f} s")
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

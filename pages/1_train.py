@@ -11,7 +11,7 @@ from lab.methods import METHODS
 from lab.models import ENCODERS
 from lab.neighbours import thumbnail
 from lab.runs import RunStore, run_id
-from lab.train import TrainConfig
+from lab.train import TrainConfig, default_epochs
 from pages import common
 
 EMBEDDING_SIZES = [2**i for i in range(1, 12)]  # 2 ... 2048
@@ -55,6 +55,14 @@ if not common.list_runs() and not (mine is not None and mine.active):
 def _apply_dataset_defaults() -> None:
     d = common.default_train_config(st.session_state["t_dataset"])
     st.session_state["t_epochs"], st.session_state["t_batch"] = float(d.epochs), d.batch_size
+    if d.dataset != "digits" and "t_method" in st.session_state:
+        st.session_state["t_epochs"] = float(default_epochs(st.session_state["t_method"]))
+
+
+def _apply_method_defaults() -> None:
+    """Each method has its own default length (supervised sees one view per image: 2 epochs)."""
+    if st.session_state.get("t_dataset") != "digits":
+        st.session_state["t_epochs"] = float(default_epochs(st.session_state["t_method"]))
 
 
 if st.session_state.get("t_dataset") not in available:
@@ -70,7 +78,8 @@ with left:
                              help="A class-balanced, seeded subset of the training split. The test split "
                                   "is always whole.")  # fmt: skip
     methods = list(METHODS)
-    method = st.selectbox("Method", methods, index=methods.index(D.method),
+    method = st.selectbox("Method", methods, index=methods.index(D.method), key="t_method",
+                          on_change=_apply_method_defaults,
                           format_func=lambda m: f"{m}  {METHODS[m].tag}")  # fmt: skip
     st.caption(f"{METHODS[method].summary}. Tags: [P] from the paper, [L] lab design.")
     c1, c2 = st.columns(2)

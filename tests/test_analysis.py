@@ -63,7 +63,9 @@ def test_run_rld_is_the_geometry_estimate_on_the_training_rows(run):
 
 def test_run_rld_is_read_back_from_the_run_folder(run, monkeypatch):
     first = analysis.run_rld(run, tau=0.5, n=200, draws=2)
-    files = list((run.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}").glob("rld-backbone-tau0.5-n200-d2-s0.npz"))
+    files = list(
+        (run.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}").glob("rld-backbone-tau0.5-n200-d2-s0.npz")
+    )
     assert len(files) == 1
 
     def boom(*a, **k):
@@ -93,7 +95,11 @@ def test_a_damaged_cache_file_is_recomputed_and_no_temporary_file_is_left(run):
     path.write_bytes(b"not a numpy file")
     again = analysis.run_rld(run, tau=0.2, n=200, draws=2)
     np.testing.assert_allclose(again.estimate.values, first.estimate.values)
-    assert not [p for p in (run.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}").iterdir() if p.name.startswith(".")]
+    assert not [
+        p
+        for p in (run.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}").iterdir()
+        if p.name.startswith(".")
+    ]
 
 
 def test_with_fewer_points_than_the_subsample_one_draw_covers_all_training_rows(tmp_path):
@@ -207,4 +213,7 @@ def test_the_pixel_baseline_is_a_run_with_the_same_rows(tmp_path):
     assert pixels.features().shape == (n_train + n_test, 64)
     assert analysis.representation_name(pixels) == "pixels (PCA-64)"
     assert pixels.path == tmp_path / "_baselines" / "digits-all-0"
-    assert analysis.run_chs(pixels) > 0 and (pixels.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}" / "chs-backbone.json").is_file()
+    assert (
+        analysis.run_chs(pixels) > 0
+        and (pixels.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}" / "chs-backbone.json").is_file()
+    )

@@ -57,7 +57,9 @@ def test_missing_fashion_mnist_names_the_three_ways_to_get_it(tmp_path, monkeypa
     with pytest.raises(DatasetUnavailable) as err:
         data._load_fashion(download=True)
     msg = str(err.value)
-    assert "apt-get install -y dataset-fashion-mnist" in msg and "LAB_DATA_DIR" in msg and "torchvision" in msg
+    assert (
+        "apt-get install -y dataset-fashion-mnist" in msg and "LAB_DATA_DIR" in msg and "torchvision" in msg
+    )
 
 
 def test_fashion_mnist_loads_from_lab_data_dir_layout(tmp_path, monkeypatch):
@@ -73,7 +75,9 @@ def test_fashion_mnist_loads_from_lab_data_dir_layout(tmp_path, monkeypatch):
     assert len(ds.train_labels) == 3 and str(tmp_path) in ds.source
 
 
-@pytest.mark.skipif(not HAS_FASHION, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not HAS_FASHION, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+)
 def test_fashion_mnist_has_the_standard_splits():
     ds = load_dataset("fashion-mnist")
     assert ds.train_images.shape == (60000, 1, 28, 28) and ds.test_images.shape == (10000, 1, 28, 28)

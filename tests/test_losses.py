@@ -62,7 +62,9 @@ def test_nt_xent_reaches_its_known_minimum_on_aligned_orthogonal_pairs():
     # Twins identical, every other pair orthogonal: l = log(1 + (2N - 2) e^{-1/T}).
     n, t = 5, 0.2
     z = torch.eye(n)
-    assert nt_xent(z, z.clone(), t).item() == pytest.approx(math.log(1 + (2 * n - 2) * math.exp(-1 / t)), abs=1e-6)
+    assert nt_xent(z, z.clone(), t).item() == pytest.approx(
+        math.log(1 + (2 * n - 2) * math.exp(-1 / t)), abs=1e-6
+    )
     # and misaligned views cost more
     assert nt_xent(z, z.roll(1, 0), t).item() > nt_xent(z, z, t).item() + 1
 
@@ -71,7 +73,9 @@ def test_supcon_with_distinct_labels_equals_instance_loss():
     g = torch.Generator().manual_seed(2)
     z1, z2 = torch.randn(7, 4, generator=g), torch.randn(7, 4, generator=g)
     labels = torch.arange(7)
-    assert supcon(torch.stack([z1, z2], 1), labels, 0.3).item() == pytest.approx(nt_xent(z1, z2, 0.3).item(), abs=1e-6)
+    assert supcon(torch.stack([z1, z2], 1), labels, 0.3).item() == pytest.approx(
+        nt_xent(z1, z2, 0.3).item(), abs=1e-6
+    )
 
 
 def test_supcon_agrees_with_the_published_formula_with_shared_labels():
@@ -95,7 +99,9 @@ def test_joint_loss_interpolates_between_simclr_and_supcon():
     simclr, sup = nt_xent(z1, z2, 0.5).item(), supcon(torch.stack([z1, z2], 1), y, 0.5).item()
     assert joint_contrastive(z1, z2, y, 0.5, alpha=0.0).item() == pytest.approx(simclr, abs=1e-6)
     assert joint_contrastive(z1, z2, y, 0.5, alpha=1.0).item() == pytest.approx(sup, abs=1e-6)
-    assert joint_contrastive(z1, z2, y, 0.5, alpha=0.3).item() == pytest.approx(0.3 * sup + 0.7 * simclr, abs=1e-5)
+    assert joint_contrastive(z1, z2, y, 0.5, alpha=0.3).item() == pytest.approx(
+        0.3 * sup + 0.7 * simclr, abs=1e-5
+    )
 
 
 def test_cross_entropy_of_uniform_logits_is_log_of_class_count():

@@ -29,7 +29,10 @@ def tiny_run(store):
     "bad, message",
     [
         (dict(dataset="digitz"), "Unknown dataset 'digitz'. Choose one of"),
-        (dict(method="simclrr"), "Unknown method 'simclrr'. Choose one of: supervised, simclr, supcon, joint"),
+        (
+            dict(method="simclrr"),
+            "Unknown method 'simclrr'. Choose one of: supervised, simclr, supcon, joint",
+        ),
         (dict(encoder="vit"), "Unknown encoder 'vit'. Choose one of: cnn, resnet18"),
         (dict(aug_strength=1.2), r"aug_strength must be in \[0, 1\]"),
         (dict(embedding_size=1), "embedding_size must be 2 to 2048"),

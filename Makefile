@@ -6,11 +6,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WARM   := .cache/numba/.warm
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .PHONY: setup run test bench lint clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) $(WARM)
 
 # Re-installs only when requirements.txt changes; the stamp is written last, so a failed
 # install is retried next time instead of looking done.
@@ -18,6 +19,13 @@ $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
+
+# UMAP's numba kernels compile once (30-60 s cold on 2 cores) into .cache/numba, so that neither the
+# app's first map nor a test waits for the compiler; later starts load the compiled code.
+$(WARM): $(STAMP)
+	@mkdir -p $(dir $(WARM))
+	$(BIN)/python -c "from lab.maps import warm_up_umap; print(f'numba warm-up (UMAP kernels): {warm_up_umap():.0f} s')"
+	@touch $(WARM)
 
 run: setup
 	$(BIN)/streamlit run app.py

@@ -16,19 +16,6 @@ st.title("Local and global density")
 st.caption(f"After {PAPER}. Tags: **[P]** the paper's measure · **[L]** the lab's design or extension.")
 
 
-def computed(what: str, fn):
-    """fn(progress) with a progress bar while it runs (none for cached results); a ValueError
-    becomes a readable error box and None."""
-    slot = st.empty()
-    try:
-        return fn(lambda fraction, message: slot.progress(fraction, text=message))
-    except ValueError as exc:
-        st.error(f"Cannot compute {what}: {exc}", icon=":material/error:")
-        return None
-    finally:
-        slot.empty()
-
-
 # ---------------------------------------------------------------- 1. the paper's toy figure
 @st.cache_data(show_spinner=False)
 def toy_figure(kind: str) -> go.Figure:
@@ -125,8 +112,8 @@ st.caption(
 cols = st.columns(len(shown))
 for col, r in zip(cols, shown, strict=True):
     with col:
-        res = computed(f"RLD of {r.id}", lambda p, r=r: analysis.run_rld(r, space, tau, progress=p))
-        chs = computed(f"CHS of {r.id}", lambda p, r=r: analysis.run_chs(r, space))
+        res = common.computed(f"RLD of {r.id}", lambda p, r=r: analysis.run_rld(r, space, tau, progress=p))
+        chs = common.computed(f"CHS of {r.id}", lambda p, r=r: analysis.run_chs(r, space))
         if res is None or chs is None:
             continue
         est = res.estimate
@@ -141,7 +128,7 @@ stored = {r.id: analysis.stored_rld_taus(r, space) for r in shown}
 missing = [(r, t) for r in shown for t in analysis.RLD_TAUS if t not in stored[r.id]]
 if missing and st.button(f"Compute RLD at every τ ({len(missing)} missing)", key="dens_all_taus"):
     for r, t in missing:
-        computed(f"RLD at τ={t:g}", lambda p, r=r, t=t: analysis.run_rld(r, space, t, progress=p))
+        common.computed(f"RLD at τ={t:g}", lambda p, r=r, t=t: analysis.run_rld(r, space, t, progress=p))
     stored = {r.id: analysis.stored_rld_taus(r, space) for r in shown}
 fig = go.Figure()
 for i, r in enumerate(shown):
@@ -197,7 +184,7 @@ if all([common.ensure_map(r, space) for r in shown]):  # a list: ask for every m
     cols = st.columns(len(shown))
     for col, r in zip(cols, shown, strict=True):
         with col:
-            lay = computed(f"the {layer} layer of {r.id}",
+            lay = common.computed(f"the {layer} layer of {r.id}",
                            lambda p, r=r: analysis.run_map_layer(r, space, layer, tau, progress=p))  # fmt: skip
             if lay is None:
                 continue
@@ -214,11 +201,12 @@ st.caption(
     "Raw pixels (PCA-64) are the baseline. For p close to a class's size, even perfect features lose purity."
 )
 curves = {
-    r.id: computed(f"purity of {r.id}", lambda p, r=r: analysis.run_purity_curve(r, space)) for r in shown
+    r.id: common.computed(f"purity of {r.id}", lambda p, r=r: analysis.run_purity_curve(r, space))
+    for r in shown
 }
-pixels = computed("the pixel baseline", lambda p: analysis.pixel_baseline_of(run))
+pixels = common.computed("the pixel baseline", lambda p: analysis.pixel_baseline_of(run))
 if pixels is not None:
-    curves["pixels"] = computed("purity of pixels", lambda p: analysis.run_purity_curve(pixels))
+    curves["pixels"] = common.computed("purity of pixels", lambda p: analysis.run_purity_curve(pixels))
 left, right = st.columns(2)
 fig = go.Figure()
 for i, (rid, c) in enumerate(curves.items()):
@@ -260,7 +248,7 @@ st.caption(
 )
 if common.ensure_pairs(run, space) is not None:
     second = shown[1] if len(shown) > 1 else None
-    pairs = computed("cross-class pairs", lambda p: analysis.run_cross_class_pairs(run, second, space))
+    pairs = common.computed("cross-class pairs", lambda p: analysis.run_cross_class_pairs(run, second, space))
     if pairs is not None:
         a, b = st.columns(2)
         a.metric(f"Top pair, {run.config.method}", f"{pairs.cosine[0]:.3f}",

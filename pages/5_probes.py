@@ -33,18 +33,6 @@ st.caption(
 )
 
 
-def computed(what: str, fn):
-    """fn(progress) with a progress bar while it runs; a ValueError becomes an error box and None."""
-    slot = st.empty()
-    try:
-        return fn(lambda fraction, message: slot.progress(fraction, text=message))
-    except ValueError as exc:
-        st.error(f"Cannot compute {what}: {exc}", icon=":material/error:")
-        return None
-    finally:
-        slot.empty()
-
-
 def stored_report() -> None:
     st.subheader("Reproduction of the paper")
     found = reproduce.load_report()
@@ -81,7 +69,7 @@ picked = st.multiselect("Runs on the same images", [run.id, *partners], default=
                         format_func=lambda i: common.run_label(by_id[i]), key="probe_runs",
                         help="The raw-pixel baseline (PCA-64, same split) is always added.")  # fmt: skip
 reps = [common.load_run(root, rid) for rid in picked]
-pixels = computed("the pixel baseline", lambda p: analysis.pixel_baseline_of(run))
+pixels = common.computed("the pixel baseline", lambda p: analysis.pixel_baseline_of(run))
 reps += [pixels] if pixels is not None else []
 
 blocked = {r.id: analysis.run_problems(r) for r in reps}
@@ -99,7 +87,7 @@ if missing:
         if common.manager().busy():
             st.caption("A background job is running; the probes share the cores with it and run slower.")
         for r in missing:
-            tables[r.id] = computed(f"the probes of {analysis.representation_name(r)}",
+            tables[r.id] = common.computed(f"the probes of {analysis.representation_name(r)}",
                                     lambda p, r=r: analysis.run_probe_table(r, progress=p))  # fmt: skip
     else:
         st.info(f"Not computed yet for {names}. On {n:,} images each table takes minutes on 2 cores "

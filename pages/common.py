@@ -328,3 +328,16 @@ def pairs_grid(images: np.ndarray, pairs, names, labels, n: int, other_cos=None,
 
 def default_train_config(dataset: str | None = None):
     return default_config(dataset or default_dataset())
+
+
+def computed(what: str, fn):
+    """fn(progress) with a progress bar while it runs (none for cached results); a ValueError
+    becomes a readable error box and None."""
+    slot = st.empty()
+    try:
+        return fn(lambda fraction, message: slot.progress(fraction, text=message))
+    except ValueError as exc:
+        st.error(f"Cannot compute {what}: {exc}", icon=":material/error:")
+        return None
+    finally:
+        slot.empty()

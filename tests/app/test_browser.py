@@ -7,6 +7,7 @@ test-artifacts/. Skipped, with the reason shown, when chromium or playwright is 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -140,3 +141,40 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             browser.close()
     print(f"\ntrain-to-map {map_seconds:.1f} s, click-to-neighbours {click_seconds:.2f} s (digits)")
     assert (ARTIFACTS / "map-selected-point.png").stat().st_size > 10_000
+
+
+RLD_VALUES_JS = (
+    "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+    ".filter(m => m.innerText.startsWith('RLD')).map(m => m.innerText).slice(0, 5)"
+)  # the toy panel's five come first; a stored run adds its own RLD metrics below
+
+
+def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
+    """The Density page's five toy RLD values change when the τ slider moves by keyboard."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(app_url)
+            # app.py's own navigation (not Streamlit's pages/ folder listing shown before its first run)
+            page.get_by_text("Device:").wait_for()
+            page.get_by_role("link", name="Density", exact=True).click()
+            page.get_by_text("The paper's toy figure").wait_for()
+            page.wait_for_function(f"() => ({RLD_VALUES_JS})().length === 5")
+            before = page.evaluate(RLD_VALUES_JS)
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            for _ in range(10):  # 0.05 -> 0.15
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                f"() => JSON.stringify(({RLD_VALUES_JS})()) !== JSON.stringify({json.dumps(before)})"
+            )
+            page.wait_for_timeout(500)
+            page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")  # the rerun is over
+            after = page.evaluate(RLD_VALUES_JS)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "density-toys-tau.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(after) == 5 and after != before

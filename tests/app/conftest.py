@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)
+from app_helpers import REPO, TINY
 
 
 @pytest.fixture(scope="session")

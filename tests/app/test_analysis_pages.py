@@ -4,48 +4,10 @@ runs (NaN features, a single class) that must give a readable message, never a t
 from __future__ import annotations
 
 import shutil
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = str(REPO / "tests" / "app" / "page_harness.py")
-TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)  # as conftest's runs
-
-
-def page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(HARNESS, default_timeout=240)
-    at.query_params["page"] = name
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def run_id_of(method: str) -> str:
-    from lab.runs import run_id
-    from lab.train import TrainConfig
-
-    return run_id(TrainConfig(method=method, **TINY))
-
-
-def texts(at) -> str:
-    kinds = ("markdown", "caption", "info", "success", "error", "warning", "subheader")
-    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
-
-
-def wait_for(at: AppTest, done, timeout: float = 180.0) -> AppTest:
-    """Rerun the page (as its polling fragment would) until done(at) or the timeout."""
-    end = time.time() + timeout
-    while time.time() < end:
-        assert not at.exception, at.exception
-        if done(at):
-            return at
-        time.sleep(0.5)
-        at.run()
-    raise AssertionError(f"timed out; page said:\n{texts(at)}")
+from app_helpers import REPO, page, run_id_of, texts, wait_for
 
 
 def metrics(at, label: str) -> list[str]:

@@ -6,52 +6,14 @@ AppTest cannot click a plotly chart, so a selected point is set through session 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from app_helpers import REPO, page, run_id_of, texts, wait_for
 from streamlit.testing.v1 import AppTest
-
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = str(REPO / "tests" / "app" / "page_harness.py")
-TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)  # as conftest's runs
-
-
-def page(name: str, **state) -> AppTest:
-    """Run app.py's shell (sidebar included) around one page, with session state preset."""
-    at = AppTest.from_file(HARNESS, default_timeout=120)
-    at.query_params["page"] = name
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
 
 
 def widget(elements, label):
     return next(w for w in elements if w.label.startswith(label))
-
-
-def texts(at) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "success", "error", "warning", "title")
-             for e in getattr(at, kind)]  # fmt: skip
-    return "\n".join(str(p) for p in parts)
-
-
-def run_id_of(method: str) -> str:
-    from lab.runs import run_id
-    from lab.train import TrainConfig
-
-    return run_id(TrainConfig(method=method, **TINY))
-
-
-def wait_for(at: AppTest, done, timeout: float = 150.0) -> AppTest:
-    """Rerun the page (as its polling fragment would) until done(at) or the timeout."""
-    end = time.time() + timeout
-    while time.time() < end:
-        at.run()
-        assert not at.exception, at.exception
-        if done(at):
-            return at
-        time.sleep(0.5)
-    raise AssertionError(f"timed out; page said:\n{texts(at)}")
 
 
 # ---------------------------------------------------------------- shell and Train page

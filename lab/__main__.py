@@ -31,7 +31,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         "--epochs",
         type=float,
         default=None,
-        help="default: 1.4 for two-view methods, 2 for supervised (about a minute each)",
+        help="default: 1.6 for two-view methods, 3 for supervised (under a minute each)",
     )
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from lab import geometry, probes
-from lab.baselines import PCA_DIMS, load_pixel_features
+from lab.baselines import PCA_DIMS, baseline_folder, load_pixel_features
 from lab.neighbours import class_pairs, neighbour_table, pair_cosines, same_images
 
 ANALYSIS_VERSION = 2  # part of every cache path (see the module docstring)
@@ -94,7 +94,7 @@ def pixel_baseline_of(run) -> PixelBaseline:
     """The raw-pixel baseline on the same images, rows and split as `run` (computed once, cached)."""
     c = run.config
     root = Path(run.path).parent
-    folder = root / "_baselines" / f"{c.dataset}-{c.subset or 'all'}-{c.seed}"  # as lab.baselines
+    folder = baseline_folder(root, c.dataset, c.subset, c.seed)
     base = PixelBaseline(folder, c.dataset, c.subset, c.seed, root, run.labels, run.is_test)
     if len(base.features()) != len(run.labels):
         raise ValueError(

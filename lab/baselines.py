@@ -18,6 +18,13 @@ from lab.data import load_dataset
 from lab.evaluate import knn_accuracy, linear_accuracy
 
 PCA_DIMS = 64
+# Bump when the baseline's scores change meaning (a new probe, say): old cache entries are then
+# recomputed instead of shown beside runs scored the new way.
+BASELINE_VERSION = 2
+
+
+def baseline_folder(root: Path, dataset: str, subset: int | None, seed: int) -> Path:
+    return Path(root) / "_baselines" / f"{dataset}-{subset or 'all'}-{seed}-v{BASELINE_VERSION}"
 
 
 def pixel_features(dataset: str, subset: int | None = None, seed: int = 0) -> np.ndarray:
@@ -33,7 +40,7 @@ def pixel_features(dataset: str, subset: int | None = None, seed: int = 0) -> np
 
 def pixel_baseline(dataset: str, subset: int | None, seed: int, root: Path) -> dict:
     """kNN and linear accuracy of PCA-64 pixels on the same split as the runs; cached on disk."""
-    folder = Path(root) / "_baselines" / f"{dataset}-{subset or 'all'}-{seed}"
+    folder = baseline_folder(root, dataset, subset, seed)
     metrics_file = folder / "metrics.json"
     if metrics_file.is_file():
         try:
@@ -61,4 +68,4 @@ def pixel_baseline(dataset: str, subset: int | None, seed: int, root: Path) -> d
 def load_pixel_features(dataset: str, subset: int | None, seed: int, root: Path) -> np.ndarray:
     """The cached PCA-64 pixel features (computing the baseline first when needed)."""
     pixel_baseline(dataset, subset, seed, root)
-    return np.load(Path(root) / "_baselines" / f"{dataset}-{subset or 'all'}-{seed}" / "features.npy")
+    return np.load(baseline_folder(root, dataset, subset, seed) / "features.npy")

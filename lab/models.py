@@ -13,8 +13,12 @@ ENCODERS = ("cnn", "resnet18")
 
 
 class SmallCNN(nn.Module):
-    """4 blocks of 3x3 conv, BatchNorm, ReLU and 2x2 max-pool; widths w, 2w, 4w, 8w; global
-    average pool. The default encoder [L]: with w=16 it trains SimCLR at ~2,800 images/s on 2 cores."""
+    """4 blocks of 3x3 conv, 2x2 max-pool, BatchNorm and ReLU; widths w, 2w, 4w, 8w; global average
+    pool. The default encoder [L].
+
+    The pool comes straight after the conv, so BatchNorm and ReLU (memory-bound on a CPU) run on a
+    quarter of the activations: measured 17 % more images/s than conv-BN-ReLU-pool on 2 cores, at
+    the same kNN accuracy (README, "Measured figures")."""
 
     def __init__(self, in_channels: int, width: int = 16):
         super().__init__()
@@ -23,9 +27,9 @@ class SmallCNN(nn.Module):
             out = width * 2**i
             layers += [
                 nn.Conv2d(c, out, 3, padding=1, bias=False),
+                nn.MaxPool2d(2, ceil_mode=True),
                 nn.BatchNorm2d(out),
                 nn.ReLU(inplace=True),
-                nn.MaxPool2d(2, ceil_mode=True),
             ]
             c = out
         self.features = nn.Sequential(*layers)

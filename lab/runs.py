@@ -39,7 +39,7 @@ from lab.evaluate import knn_accuracy, linear_accuracy
 from lab.models import Encoder, embed
 from lab.train import Progress, TrainConfig, build_model, pick_device, train
 
-STORE_VERSION = 1  # bump when stored files change meaning; part of every run id
+STORE_VERSION = 2  # bump when stored files change meaning; part of every run id
 REQUIRED_FILES = (
     "config.json", "weights.safetensors", "features.npy", "embeddings.npy", "labels.npy",
     "is_test.npy", "index.npy", "losses.npy", "metrics.json",
@@ -149,6 +149,12 @@ class RunStore:
             cfg = TrainConfig.from_dict(meta["config"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
+        if path.name != run_id(cfg):
+            raise ValueError(
+                f"Run folder {path} was stored by another version of the lab (its config now hashes "
+                f"to {run_id(cfg)}; store version {STORE_VERSION}). Train the config again; delete the "
+                "old folder when done with it."
+            )
         run = Run(path, cfg, {k: v for k, v in meta.items() if k != "config"}, metrics)
         try:
             n = len(run.labels)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from lab import analysis, geometry, probes
+from lab.baselines import BASELINE_VERSION
 
 
 @dataclass
@@ -212,7 +213,7 @@ def test_the_pixel_baseline_is_a_run_with_the_same_rows(tmp_path):
     pixels = analysis.pixel_baseline_of(run)
     assert pixels.features().shape == (n_train + n_test, 64)
     assert analysis.representation_name(pixels) == "pixels (PCA-64)"
-    assert pixels.path == tmp_path / "_baselines" / "digits-all-0"
+    assert pixels.path == tmp_path / "_baselines" / f"digits-all-0-v{BASELINE_VERSION}"
     assert (
         analysis.run_chs(pixels) > 0
         and (pixels.path / "analysis" / f"v{analysis.ANALYSIS_VERSION}" / "chs-backbone.json").is_file()

@@ -7,6 +7,7 @@ labels are integer class ids [N]. Every neighbour search goes through `knn_searc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,10 +56,10 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 @contextmanager
-def faiss_threads(n: int) -> Iterator[None]:
-    """Run a block with n faiss (OpenMP) threads, then restore the previous count."""
+def faiss_threads(n: int | None) -> Iterator[None]:
+    """Run a block with n faiss (OpenMP) threads (None: one per core), then restore the previous count."""
     old = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(max(1, n))
+    faiss.omp_set_num_threads(max(1, n if n is not None else os.cpu_count() or 1))
     try:
         yield
     finally:
@@ -238,15 +239,16 @@ def knn_search(
     k: int,
     queries: np.ndarray | None = None,
     query_rows: np.ndarray | None = None,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact cosine top-k neighbours with faiss IndexFlatIP on L2-normalised float32 features.
 
     Used for every neighbour search in the lab (spec Sec. 3). x: [N, d] database.
     queries: [Nq, d] outside points (nothing excluded), or query_rows: [Nq] rows of x, or
     neither (all rows of x); for rows of x the point itself is excluded, even among duplicates.
-    threads: faiss OpenMP threads. 1 by default: with the 2 cores shared, one thread ran 1.5-2.5x
-    faster than two (20k x 64, k=50: 1.8-3.0 s vs 3.9-4.3 s, measured under load); pass 2 on an idle machine.
+    threads: faiss OpenMP threads; None = one per core. The lab runs its heavy jobs one at a time
+    (lab.jobs), so searches have the cores to themselves: 70k x 64, k=50 took 11.3 s on 2 threads
+    and 18.0 s on 1 (measured idle). Under load one thread can be faster: pass threads=1 there.
     Returns (sims [Nq, k] float32 descending, idx [Nq, k] int64 into x).
     """
     x = l2_normalize(check_features(x))

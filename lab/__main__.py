@@ -134,6 +134,12 @@ def cmd_bench_app(args) -> int:
     return bench_app_main(["--runs-dir", args.runs_dir] if args.runs_dir else []) or 0
 
 
+def cmd_bench_browser(args) -> int:
+    from lab.bench_browser import main as bench_browser_main
+
+    return bench_browser_main(["--keep"] if args.keep else [])
+
+
 def cmd_reproduce(args) -> int:
     from lab.reproduce import main as reproduce_main
 
@@ -167,6 +173,11 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_bench_geometry)
     p = sub.add_parser("bench-app", help="stored-run map load and click-to-neighbours timings (70k points)")
     p.set_defaults(func=cmd_bench_app)
+    p = sub.add_parser(
+        "bench-browser", help="make run, train-to-map, click and stored-map timings in headless chromium"
+    )
+    p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.set_defaults(func=cmd_bench_browser)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"
     )

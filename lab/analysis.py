@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab import geometry, probes
+from lab import gcn, geometry, probes
 from lab.baselines import PCA_DIMS, baseline_folder, load_pixel_features
 from lab.neighbours import class_pairs, neighbour_table, pair_cosines, same_images
 
@@ -401,7 +401,7 @@ def run_probe_table(run, space: str = "backbone", budgets: tuple[float, ...] = B
         if len(x) > 10_000 and (np.diff(test.astype(int)) >= 0).all():  # train rows first: table rows = nodes
             table = neighbour_table(run, space)
             neighbors = (np.asarray(table.sims), np.asarray(table.idx, np.int64))
-        graph = probes.rld_graph(np.concatenate([tr_x, te_x]), tau, seed=seed, neighbors=neighbors)
+        graph = gcn.rld_graph(np.concatenate([tr_x, te_x]), tau, seed=seed, neighbors=neighbors)
     rows, total, done = [], len(budgets) * len(probe_names), 0
     for budget in budgets:
         try:
@@ -424,7 +424,7 @@ def run_probe_table(run, space: str = "backbone", budgets: tuple[float, ...] = B
             elif p == "knn":
                 r = probes.knn_probe(tr_x[known], tr_y[known], te_x, te_y, k=min(20, len(known)))
             else:
-                r = probes.gcn_probe(tr_x, tr_y, te_x, te_y, p[4:], tau, budget, seed, steps, graph=graph)
+                r = gcn.gcn_probe(tr_x, tr_y, te_x, te_y, p[4:], tau, budget, seed, steps, graph=graph)
             lo, hi = probes.bootstrap_interval(r.predictions == te_y, seed=seed)
             rows.append({"features": name, "probe": p, "budget": budget, "n_labels": len(known),
                          "accuracy": r.accuracy, "ci_low": lo, "ci_high": hi, **r.chosen,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lab.gcn import gcn_probe, rld_graph
 from lab.geometry import (
     cross_class_pairs,
     knn_search,
@@ -24,7 +25,7 @@ from lab.geometry import (
     rld_subsample,
     stratified_subsample,
 )
-from lab.probes import gcn_probe, label_budget, linear_probe, rld_graph
+from lab.probes import label_budget, linear_probe
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 

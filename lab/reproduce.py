@@ -299,11 +299,12 @@ def render_markdown(report: dict) -> str:
         rld_text = (f"{rld['n']:,}-point class-stratified training subsamples, {draws} draws (mean ± sd)"
                     if draws > 1 else f"all {rld['n']:,} training points (one draw, so no spread)")  # fmt: skip
         out += ["", f"## {section['title']}", ""]
-        runs = ", ".join(f"{m} run `{r['id']}` ({r['train_seconds']:.0f} s training on {r['device']}, "
+        runs = ", ".join(f"{m} run `{r['id']}` ({r['config']['epochs']:g} epochs, {r['train_seconds']:.0f} s "
+                         f"training on {r['device']}, "
                          f"kNN {r['knn_acc']:.3f})" for m, r in section["runs"].items())  # fmt: skip
         out.append(
             f"**Scale:** {section['n_train']:,} training and {section['n_test']:,} test images, "
-            f"{section['epochs']:g} epoch(s), encoder {section['encoder']}; {runs}. RLD on {rld_text}; "
+            f"encoder {section['encoder']}; {runs}. RLD on {rld_text}; "
             f"purity from {sc['purity_queries']:,} queries; probes at label budgets "
             f"{', '.join(f'{b:.0%}' for b in section['budgets'])}, selected on held-out training labels, scored "
             f"on the test split with 95 % bootstrap intervals; GCN {sc['gcn_steps']} steps. "

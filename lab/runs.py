@@ -149,7 +149,7 @@ class RunStore:
             cfg = TrainConfig.from_dict(meta["config"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
-        if path.name != run_id(cfg):
+        if meta.get("run_id") != run_id(cfg):  # hashed under another STORE_VERSION
             raise ValueError(
                 f"Run folder {path} was stored by another version of the lab (its config now hashes "
                 f"to {run_id(cfg)}; store version {STORE_VERSION}). Train the config again; delete the "

@@ -60,7 +60,7 @@ def _apply_dataset_defaults() -> None:
 
 
 def _apply_method_defaults() -> None:
-    """Each method has its own default length (supervised sees one view per image: 2 epochs)."""
+    """Each method has its own default length (supervised sees one view per image: 3 epochs)."""
     if st.session_state.get("t_dataset") != "digits":
         st.session_state["t_epochs"] = float(default_epochs(st.session_state["t_method"]))
 

@@ -5,8 +5,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lab import analysis
-from lab.geometry import TOY_KINDS, toy_clouds, toy_scores
 from lab.neighbours import same_images
+from lab.toys import TOY_KINDS, toy_clouds, toy_scores
 from pages import common
 
 PAPER = 'Zhang, Lu & Xuan 2023, "How does Contrastive Learning Organize Images?" (arXiv 2305.10229)'

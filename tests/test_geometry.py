@@ -1,4 +1,4 @@
-"""Tests for lab.geometry: RLD against the paper's toy values and a dense reference, purity,
+"""Tests for lab.geometry and lab.toys: RLD against the paper's toy values and a dense reference, purity,
 cross-class pairs, densities and input checks (Zhang, Lu & Xuan 2023, spec Sec. 3)."""
 
 import numpy as np
@@ -17,9 +17,8 @@ from lab.geometry import (
     relative_local_density,
     rld_subsample,
     stratified_subsample,
-    toy_clouds,
-    toy_scores,
 )
+from lab.toys import toy_clouds, toy_scores
 
 
 def clustered(n=300, d=16, classes=4, spread=1.0, seed=0):

@@ -1,22 +1,13 @@
-"""Tests for lab.probes: the GCN probe recovers graph-shaped labels a linear probe cannot,
+"""Tests for lab.probes and lab.gcn: the GCN probe recovers graph-shaped labels a linear probe cannot,
 selection never reads test labels, and the graph, budgets and intervals do what they say."""
 
 import numpy as np
 import pytest
 import torch
 
+from lab.gcn import gcn_probe, rld_graph, row_lse_estimate
 from lab.geometry import knn_search, l2_normalize, mean_pairwise_distance
-from lab.probes import (
-    bootstrap_interval,
-    gcn_probe,
-    holdout_split,
-    knn_probe,
-    label_budget,
-    linear_probe,
-    probe_table,
-    rld_graph,
-    row_lse_estimate,
-)
+from lab.probes import bootstrap_interval, holdout_split, knn_probe, label_budget, linear_probe, probe_table
 
 
 def spirals(n_per_class=300, turns=1.5, noise=0.02, seed=0):

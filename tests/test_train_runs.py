@@ -111,6 +111,23 @@ def test_a_corrupt_run_folder_is_reported_and_trained_again(store, tiny_run):
     assert first.id in {r.id for r in store.list()}
 
 
+def test_a_run_stored_by_an_older_store_version_is_skipped_not_shown(tiny_run, tmp_path):
+    """Changing what a stored run means (STORE_VERSION) re-hashes every config: an old folder is
+    left alone on disk, left out of the list, and loading it says why."""
+    import shutil
+
+    old = tmp_path / "runs" / "0123456789ab"
+    shutil.copytree(tiny_run.path, old)
+    meta = json.loads((old / "config.json").read_text())
+    meta["run_id"] = "0123456789ab"  # what an older STORE_VERSION hashed the same config to
+    (old / "config.json").write_text(json.dumps(meta))
+    store = RunStore(tmp_path / "runs")
+    assert store.list() == []
+    with pytest.raises(ValueError, match="another version of the lab"):
+        store.load("0123456789ab")
+    assert old.is_dir()
+
+
 def test_cancelling_between_steps_stores_nothing(store):
     cfg = TrainConfig(**{**TINY, "seed": 13})
     with pytest.raises(TrainingCancelled):

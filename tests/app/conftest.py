@@ -58,3 +58,4 @@ def empty_env(tmp_path, monkeypatch):
 
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
+os.environ.setdefault("LAB_WARM_UP_BASELINE", "0")  # these tests train on digits, not Fashion-MNIST

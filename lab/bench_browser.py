@@ -1,0 +1,183 @@
+"""`python -m lab bench-browser`: issue 5's targets timed in a real browser, as a user meets them.
+
+Starts `make run` (set-up check included) on a free localhost port over a fresh runs folder and
+drives Debian's chromium (Playwright, headless) through it:
+
+1. `make run` to the first interactive page: the Train page with its controls and the strip of
+   augmented examples drawn (target 10 s). The browser is started first, as a user's would be.
+2. Click "Start training" on the default config (SimCLR on the full Fashion-MNIST), then "Open its
+   map" as soon as it appears: until the coloured 70,000-point map is drawn (target 75 s,
+   training's 60 s included).
+3. A click on a point of that map until its neighbour grid is on screen (target 0.3 s).
+4. A new browser session opens the stored run's map: from the click on "Map" in the navigation
+   until the map is drawn (target 2 s).
+
+The runs folder starts empty except for the cached raw-pixel baseline (copied from ./runs when
+present, as the app's start-up warm-up leaves it; the output says whether it was). Headless
+chromium draws WebGL in software (SwiftShader), which a desktop browser with a GPU does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from lab.baselines import BASELINE_VERSION
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+STRIP_SHOWN_JS = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+  .filter(i => i.complete && i.naturalWidth > 0).length >= 18"""
+# The map is drawn when the plotly graph holds every point and two animation frames have passed.
+MAP_DRAWN_JS = """(n) => new Promise(resolve => {
+  const check = () => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const pts = gd && gd._fullData ? gd._fullData.reduce((s, t) => s + (t.x ? t.x.length : 0), 0) : 0;
+    if (pts >= n && gd.querySelector('canvas')) {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+    } else { setTimeout(check, 20); }
+  };
+  check();
+})"""
+CLICK_POINT_JS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const L = gd._fullLayout, t = gd._fullData[0];
+  const i = Math.floor(t.x.length / 2);
+  const r = gd.getBoundingClientRect();
+  return {x: r.left + L._size.l + L.xaxis.l2p(t.x[i]), y: r.top + L._size.t + L.yaxis.l2p(t.y[i])};
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().decode() == "ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("`make run` exited before the app answered; run it by hand to see why.")
+        time.sleep(0.05)
+    raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lab bench-browser", description=__doc__)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    ap.add_argument("--screenshots", default="test-artifacts", help="folder for screenshots")
+    args = ap.parse_args(argv)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("playwright is not installed (it is in requirements.txt: make setup)")
+        return 2
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} not found: apt-get install -y chromium (as root)")
+        return 2
+    from lab.data import DatasetUnavailable, load_dataset
+
+    try:
+        n_points = sum(len(s) for s in (load_dataset("fashion-mnist").train_labels,
+                                        load_dataset("fashion-mnist").test_labels))  # fmt: skip
+    except DatasetUnavailable as exc:
+        print(f"This benchmark trains the default Fashion-MNIST run: {exc}")
+        return 2
+
+    runs = Path(tempfile.mkdtemp(prefix="lab-bench-browser-"))
+    shots = Path(args.screenshots)
+    shots.mkdir(parents=True, exist_ok=True)
+    cached = REPO / "runs" / "_baselines" / f"fashion-mnist-all-0-v{BASELINE_VERSION}"
+    if cached.is_dir():
+        shutil.copytree(cached, runs / "_baselines" / cached.name)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LAB_RUNS_DIR": str(runs), "STREAMLIT_SERVER_PORT": str(port),
+           "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_HEADLESS": "true",
+           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}  # fmt: skip
+    log = open(runs / "app.log", "w")  # noqa: SIM115 — closed in finally
+    rows: list[tuple[str, float, str]] = []
+    proc = None
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(120_000)
+
+            start = time.perf_counter()
+            proc = subprocess.Popen(["make", "run"], cwd=REPO, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            _wait_healthy(url, proc)
+            healthy = time.perf_counter() - start
+            page.goto(url)
+            page.get_by_role("button", name="Start training").wait_for()
+            page.wait_for_function(STRIP_SHOWN_JS)
+            rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
+                         f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
+            page.screenshot(path=str(shots / "bench-first-page.png"))
+
+            clicked = time.perf_counter()
+            page.get_by_role("button", name="Start training").click()
+            page.get_by_text("Trained and stored").wait_for(timeout=600_000)
+            trained = time.perf_counter() - clicked
+            page.get_by_role("button", name="Open its map").click()
+            page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
+            rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
+                         f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
+            page.screenshot(path=str(shots / "bench-map-after-training.png"))
+
+            target = page.evaluate(CLICK_POINT_JS)
+            clicked = time.perf_counter()
+            page.mouse.click(target["x"], target["y"])
+            page.get_by_text("Neighbours from another class").wait_for()
+            rows.append(("click a point to its neighbour grid", time.perf_counter() - clicked, "<= 0.3 s"))
+
+            page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page2.set_default_timeout(120_000)
+            page2.goto(url)
+            page2.get_by_role("button", name="Start training").wait_for()
+            clicked = time.perf_counter()
+            page2.get_by_role("link", name="Map", exact=True).click()
+            page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
+            rows.append(("stored run: click Map to the drawn map (new session)", time.perf_counter() - clicked,
+                         "<= 2 s"))  # fmt: skip
+            page2.screenshot(path=str(shots / "bench-stored-map.png"))
+            browser.close()
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if not args.keep:
+            shutil.rmtree(runs, ignore_errors=True)
+    print(f"SSL Lab in headless chromium (software WebGL), {os.cpu_count()} cores; runs folder started "
+          f"empty{' but for the cached pixel baseline' if cached.is_dir() else ' (pixel baseline computed too)'}")  # fmt: skip
+    print(f"{'measure':<56} {'seconds':>8}  target")
+    for what, seconds, target in rows:
+        print(f"{what:<56} {seconds:>8.2f}  {target}")
+    print(f"screenshots in {shots}/bench-*.png" + (f"; runs kept in {runs}" if args.keep else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

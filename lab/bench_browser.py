@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
             page2.set_default_timeout(120_000)
             page2.goto(url)
-            page2.get_by_role("button", name="Start training").wait_for()
+            page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
             clicked = time.perf_counter()
             page2.get_by_role("link", name="Map", exact=True).click()
             page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
@@ -160,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
                          "<= 2 s"))  # fmt: skip
             page2.screenshot(path=str(shots / "bench-stored-map.png"))
             browser.close()
+    except Exception:
+        for pg in (locals().get("page2"), locals().get("page")):
+            if pg is not None:
+                pg.screenshot(path=str(shots / "bench-failure.png"))
+                break
+        raise
     finally:
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -170,13 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         log.close()
         if not args.keep:
             shutil.rmtree(runs, ignore_errors=True)
+        _report(rows, cached.is_dir(), shots, runs if args.keep else None)
+    return 0
+
+
+def _report(rows, baseline_cached: bool, shots: Path, kept: Path | None) -> None:
     print(f"SSL Lab in headless chromium (software WebGL), {os.cpu_count()} cores; runs folder started "
-          f"empty{' but for the cached pixel baseline' if cached.is_dir() else ' (pixel baseline computed too)'}")  # fmt: skip
+          f"empty{' but for the cached pixel baseline' if baseline_cached else ' (pixel baseline computed too)'}")  # fmt: skip
     print(f"{'measure':<56} {'seconds':>8}  target")
     for what, seconds, target in rows:
         print(f"{what:<56} {seconds:>8.2f}  {target}")
-    print(f"screenshots in {shots}/bench-*.png" + (f"; runs kept in {runs}" if args.keep else ""))
-    return 0
+    print(f"screenshots in {shots}/bench-*.png" + (f"; runs kept in {kept}" if kept else ""))
 
 
 if __name__ == "__main__":

@@ -59,8 +59,10 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     a precomputed exact neighbour graph. Small inputs (N <= n_neighbors + 1) get a circle.
     seed: None (the app's choice) runs UMAP's layout on all cores, not bit-reproducible; a seed
     makes it reproducible but single-threaded (measured on 70,000 points, 2 cores: 68 s vs 32 s).
-    Above LARGE_N points the layout runs LARGE_N_EPOCHS epochs instead of UMAP's 200 [L]: half
-    the time, and the map only has to show the clusters (the neighbours shown come from the
+    Above LARGE_N points the layout runs LARGE_N_EPOCHS epochs instead of UMAP's 200 and starts
+    from PCA instead of the spectral embedding [L]: on the 70,000-point default run 14 s instead
+    of 25 s with the same map quality (15-NN kept 0.176 vs 0.177, 2-D class purity 0.709 vs
+    0.711), and the map only has to show the clusters (the neighbours shown come from the
     embedding space, not from the map).
     """
     import umap  # late: importing umap loads numba (a second or two)
@@ -81,7 +83,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     reducer = umap.UMAP(
         n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed,
         precomputed_knn=precomputed, n_jobs=1 if seed is not None else -1, low_memory=True,
-        n_epochs=LARGE_N_EPOCHS if n > LARGE_N else None,
+        n_epochs=LARGE_N_EPOCHS if n > LARGE_N else None, init="pca" if n > LARGE_N else "spectral",
     )  # fmt: skip
     import warnings
 

@@ -169,7 +169,7 @@ except ValueError as exc:
 
 
 # ---- training and results -------------------------------------------------------------------
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=2.0)
 def training_progress(key: str) -> None:
     """Polls the background job; the rest of the page stays usable meanwhile."""
     job = mgr.job(key)
@@ -194,7 +194,7 @@ def training_progress(key: str) -> None:
             st.progress(
                 min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
             )
-            st.line_chart({"loss": job.losses}, height=220, x_label="step", y_label="training loss")
+            common.loss_chart(job.losses, height=220)
         if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
             job.cancel()
             st.rerun()
@@ -208,7 +208,7 @@ def show_results(run, just_trained: bool) -> None:
         st.success(f"**Stored** — this exact config was trained on {when} (run `{run.id}`); "
                    "results below, nothing to train.", icon=":material/inventory_2:")  # fmt: skip
     common.metric_cards(run)
-    st.line_chart({"loss": run.losses}, height=200, x_label="step", y_label="training loss")
+    common.loss_chart(run.losses, height=200)
     from lab.maps import stored_map
 
     if stored_map(run, "backbone") is None:

@@ -215,6 +215,19 @@ def metric_cards(run: Run) -> None:
     )
 
 
+# ---------------------------------------------------------------- loss curve
+def loss_chart(losses, height: int = 220) -> None:
+    """The training loss per step, drawn with plotly like every other figure of the lab (so the
+    plotly library is already loaded in the browser when the user opens a map)."""
+    fig = go.Figure(go.Scatter(y=np.asarray(losses, dtype=float), mode="lines", line=dict(width=1.5),
+                               hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>"))  # fmt: skip
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step",
+                      yaxis_title="training loss", plot_bgcolor="white")  # fmt: skip
+    fig.update_xaxes(gridcolor="#eee")
+    fig.update_yaxes(gridcolor="#eee")
+    st.plotly_chart(fig, config={"displaylogo": False, "displayModeBar": False})
+
+
 # ---------------------------------------------------------------- map figure
 @st.cache_resource(show_spinner="Drawing the map...", max_entries=8)
 def map_figure(root: str, rid: str, space: str) -> go.Figure:
@@ -272,7 +285,7 @@ def ensure_pairs(run: Run, space: str):
     return pairs
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=2.0)
 def job_progress(key: str) -> None:
     """Status of a background job; reruns the page when it is done."""
     job = manager().job(key)

@@ -131,6 +131,10 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             page.get_by_text("nearest neighbours in the backbone space").wait_for()
             click_seconds = time.perf_counter() - clicked
             images = page.locator('[data-testid="stImage"] img')
+            # the clicked image and its 16 neighbours (they arrive one element after another)
+            page.wait_for_function(
+                "() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 17"
+            )
             assert images.count() >= 1 + 16, "the clicked image and its 16 neighbours"
             page.wait_for_function(IMAGES_LOADED_JS)
             page.screenshot(path=str(ARTIFACTS / "map-selected-point.png"), full_page=True)

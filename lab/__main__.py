@@ -137,7 +137,7 @@ def cmd_bench_app(args) -> int:
 def cmd_bench_browser(args) -> int:
     from lab.bench_browser import main as bench_browser_main
 
-    return bench_browser_main(["--keep"] if args.keep else [])
+    return bench_browser_main(["--keep"] * args.keep + ["--start-only"] * args.start_only)
 
 
 def cmd_reproduce(args) -> int:
@@ -177,6 +177,7 @@ def main(argv=None) -> int:
         "bench-browser", help="make run, train-to-map, click and stored-map timings in headless chromium"
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.add_argument("--start-only", action="store_true", help="only time `make run` to the first page")
     p.set_defaults(func=cmd_bench_browser)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"

@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lab bench-browser", description=__doc__)
     ap.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     ap.add_argument("--screenshots", default="test-artifacts", help="folder for screenshots")
+    ap.add_argument("--start-only", action="store_true", help="time `make run` to the first page, then stop")
     args = ap.parse_args(argv)
     try:
         from playwright.sync_api import sync_playwright
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
                          f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
             page.screenshot(path=str(shots / "bench-first-page.png"))
+            if args.start_only:
+                browser.close()
+                return 0
 
             clicked = time.perf_counter()
             page.get_by_role("button", name="Start training").click()

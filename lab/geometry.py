@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 import torch
-from sklearn.metrics import calinski_harabasz_score
 
 
 # ---------------------------------------------------------------- input checks and helpers
@@ -228,6 +227,8 @@ def calinski_harabasz(x: np.ndarray, labels: np.ndarray) -> float:
 
     Zhang, Lu & Xuan 2023, Sec. 3 [P]. x: [N, d]; labels: [N]. Higher = tighter, farther classes.
     """
+    from sklearn.metrics import calinski_harabasz_score  # late: sklearn.metrics costs 2 s to import
+
     return float(calinski_harabasz_score(check_features(x, labels), labels))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from lab.geometry import check_features, knn_search
 
@@ -95,6 +94,7 @@ def bootstrap_interval(correct: np.ndarray, n_boot: int = 2000, seed: int = 0) -
 # ---------------------------------------------------------------- linear and kNN
 def linear_model(c: float = 1.0, max_iter: int = 200):
     """The lab's linear probe: L2-normalise, standardise, multinomial logistic regression (L-BFGS)."""
+    from sklearn.linear_model import LogisticRegression  # late: keeps `import lab` light for the app
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import Normalizer, StandardScaler
 

@@ -129,3 +129,24 @@ def test_a_click_arrives_as_customdata_with_the_row():
     assert row_from_selection({"selection": {"points": [{"customdata": [7]}]}}) == 7
     assert row_from_selection({"selection": {"points": []}}) is None
     assert row_from_selection(None) is None
+
+
+def test_training_progress_is_batched_but_keeps_every_steps_loss(monkeypatch):
+    """The worker reports at most every PROGRESS_EVERY_S seconds (a message per step slowed training
+    on 2 cores), yet the app's loss curve still receives one loss per step, the last step included."""
+    from lab import jobs
+    from lab.train import Progress
+
+    clock = iter(np.arange(0, 100, 0.1))  # 10 steps per simulated second
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: float(next(clock)))
+    events = []
+    report = jobs._batched_progress(lambda **e: events.append(e))
+    for step in range(1, 31):
+        report(Progress(step, 30, step / 30, float(step), 100.0, step * 0.1, 0.0))
+    assert 2 <= len(events) <= 30 // 5 + 2
+    assert [loss for e in events for loss in e["losses"]] == [float(s) for s in range(1, 31)]
+    assert events[-1]["progress"]["step"] == 30
+    job = jobs.Job("k", "train", "t", root="r")
+    for e in events:
+        jobs._apply(job, {"event": "progress", **e})
+    assert job.losses == [float(s) for s in range(1, 31)] and job.progress.step == 30

@@ -59,13 +59,14 @@ CLICK_POINT_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    """Until the Streamlit server at url answers its health check; a clear error if it exits or stalls."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -74,7 +75,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> Non
         except OSError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError("`make run` exited before the app answered; run it by hand to see why.")
+            raise RuntimeError("the app exited before it answered; run it by hand to see why.")
         time.sleep(0.05)
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     cached = REPO / "runs" / "_baselines" / f"fashion-mnist-all-0-v{BASELINE_VERSION}"
     if cached.is_dir():
         shutil.copytree(cached, runs / "_baselines" / cached.name)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LAB_RUNS_DIR": str(runs), "STREAMLIT_SERVER_PORT": str(port),
            "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_HEADLESS": "true",
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             proc = subprocess.Popen(["make", "run"], cwd=REPO, env=env, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-            _wait_healthy(url, proc)
+            wait_healthy(url, proc)
             healthy = time.perf_counter() - start
             page.goto(url)
             page.get_by_role("button", name="Start training").wait_for()

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from lab.bench_browser import CHROMIUM, free_port, wait_healthy
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,12 +39,6 @@ except ImportError:  # pragma: no cover
     pytestmark.append(pytest.mark.skip(reason="the playwright package is not installed"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """`streamlit run app.py` on a free port over an empty runs folder; yields its URL."""
@@ -60,16 +53,7 @@ def app_url(tmp_path_factory):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().decode() == "ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.3)
+        wait_healthy(url, proc, timeout=60)  # on failure, see the log next to the runs folder
         yield url
     finally:
         proc.terminate()
@@ -112,6 +96,9 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
 
             page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
             page.get_by_role("option", name="digits").click()
+            # Wait until the rerun has applied digits' defaults (5 epochs: 25 steps of 256 images);
+            # a click before that would submit the previous epochs (seen under load).
+            page.get_by_text("about 25 steps of 256 images").wait_for()
             page.get_by_role("button", name="Start training").click()
             started = time.perf_counter()
             page.get_by_text("Trained and stored").wait_for(timeout=150_000)

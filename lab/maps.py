@@ -11,7 +11,11 @@ not repeated by UMAP's approximate one.
 
 numba compiles UMAP's kernels on first use (about 30 s on 2 cores). `warm_up_umap()` pays that
 once on a small input, and NUMBA_CACHE_DIR is set to a persistent folder before numba is
-imported, so later processes reuse the compiled code.
+imported, so later processes reuse the compiled code. umap-learn 0.5 leaves three of its parallel
+kernels out of numba's disk cache (no `cache=True`), so every new process compiled them again:
+about 10 s per worker process, test process or CLI run on 2 cores. `_import_umap()` turns numba's
+cache on for them (`Dispatcher.enable_caching`, numba's own switch): measured, a warm-up in a new
+process then takes 0.5 s instead of 10 s.
 """
 
 from __future__ import annotations
@@ -51,6 +55,22 @@ def stored_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min
     return xy if xy.shape == (len(run.labels), 2) and np.isfinite(xy).all() else None
 
 
+def _import_umap():
+    """umap, imported late (it loads numba: seconds), with its uncached parallel kernels cached."""
+    import umap
+    import umap.layouts
+    import umap.umap_
+
+    kernels = (umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths,
+               # only the parallel layout epoch: the serial one (seeded maps) shares its Python function,
+               # and numba's cache index does not tell the two apart
+               umap.layouts._nb_optimize_layout_euclidean_single_epoch_parallel)  # fmt: skip
+    for kernel in kernels:
+        if type(getattr(kernel, "_cache", None)).__name__ == "NullCache":
+            kernel.enable_caching()
+    return umap
+
+
 def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, seed: int | None = None,
             knn: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """UMAP of features x [N, d] to float32 [N, 2] (cosine geometry via normalised Euclidean).
@@ -65,8 +85,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     0.711), and the map only has to show the clusters (the neighbours shown come from the
     embedding space, not from the map).
     """
-    import umap  # late: importing umap loads numba (a second or two)
-
+    umap = _import_umap()
     x = l2_normalize(x)
     n = len(x)
     if n <= n_neighbors + 1:  # UMAP's spectral layout needs more points than neighbours

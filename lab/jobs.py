@@ -14,8 +14,9 @@ Streamlit's own script parsing ("AST constructor recursion depth mismatch").
   share one training. (Across app processes, RunStore's file lock does the same.)
 - Different jobs queue and run one after another: on 2 cores, two thread-hungry jobs side by
   side are slower than the same two in turn.
-- After a training job, the run's neighbour table and backbone map are queued first, so the map
-  is usually ready when the user arrives. numba's compile cost is paid by a warm-up job queued
+- After a training job, the run's backbone map is queued first, so the map is usually ready when
+  the user arrives, then its exact kNN table (the neighbours, pairs and density read it; the
+  map's UMAP graph does not wait for it, see lab.maps). numba's compile cost is paid by a warm-up job queued
   when the app starts, never on a user's click.
 Protocol: JSON lines; requests on the worker's stdin, events on its stdout. Plain Python.
 """
@@ -59,7 +60,7 @@ class Job:
     """One unit of background work, kept up to date by the app's worker thread; pages read it."""
 
     key: str
-    kind: str  # "train", "map", "pairs" or "warm-up"
+    kind: str  # "train", "map", "table", "pairs" or "warm-up"
     title: str
     root: str = ""
     config: TrainConfig | None = None
@@ -210,6 +211,11 @@ class JobManager:
         return self._enqueue(Job(f"{run.id}/map/{space}", "map", f"map of {run.config.method} ({space})",
                                  run=run, space=space), front)  # fmt: skip
 
+    def request_table(self, run: Run, space: str = "backbone", front: bool = False) -> Job:
+        """Queue the exact kNN table of a run's space (or return the job already queued)."""
+        return self._enqueue(Job(f"{run.id}/table/{space}", "table", f"nearest neighbours of {run.config.method}",
+                                 run=run, space=space), front)  # fmt: skip
+
     def request_pairs(self, run: Run, space: str = "backbone") -> Job:
         """Queue the cross-class nearest pairs of a run's space (or return the job already queued)."""
         return self._enqueue(Job(f"{run.id}/pairs/{space}", "pairs", f"cross-class pairs of {run.config.method}",
@@ -234,8 +240,13 @@ class JobManager:
 
     def _after_training(self, job: Job) -> None:
         from lab.maps import stored_map
+        from lab.neighbours import stored_table
 
-        if job.run is not None and stored_map(job.run, "backbone") is None:
+        if job.run is None:
+            return
+        if stored_table(job.run, "backbone") is None:  # queued second: the map goes in front of it
+            self.request_table(job.run, "backbone", front=True)
+        if stored_map(job.run, "backbone") is None:
             self.request_map(job.run, "backbone", front=True)
 
     def job(self, key: str) -> Job | None:
@@ -328,14 +339,16 @@ def run_request(req: dict, emit, should_stop) -> None:
     run = store.load(req["run_id"])
     n = len(run.labels)
     if req["kind"] == "map":
+        emit(event="message", text=f"Laying out {n:,} points with UMAP...")
+        run_map(run, req["space"])
+        return emit(event="done", text="Map ready.")
+    if req["kind"] == "table":
         emit(
             event="message",
             text=f"Finding the nearest neighbours of all {n:,} images (faiss, exact cosine)...",
         )
         neighbour_table(run, req["space"])
-        emit(event="message", text=f"Laying out {n:,} points with UMAP...")
-        run_map(run, req["space"])
-        return emit(event="done", text="Map ready.")
+        return emit(event="done", text="Neighbours ready.")
     if req["kind"] == "pairs":
         emit(event="message", text="Ranking the most similar pairs of images from different classes...")
         class_pairs(run, req["space"])

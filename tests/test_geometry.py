@@ -7,6 +7,7 @@ from scipy.spatial.distance import pdist, squareform
 from scipy.special import logsumexp
 
 from lab.geometry import (
+    approx_knn_graph,
     calinski_harabasz,
     class_purity,
     cross_class_pairs,
@@ -126,6 +127,19 @@ def test_knn_search_excludes_the_point_itself_even_among_duplicates():
     assert np.all(np.diff(sims, axis=1) <= 1e-6)
     _, idx_q = knn_search(x, 4, query_rows=np.array([0, 50]))
     assert 0 not in idx_q[0] and 50 not in idx_q[1]
+
+
+def test_approximate_graph_finds_most_exact_neighbours_and_never_the_point_itself():
+    x, _ = clustered(n=6000, d=32, classes=20, spread=1.0)
+    sims, idx = approx_knn_graph(x, 14)
+    assert idx.shape == sims.shape == (6000, 14) and idx.min() >= 0
+    assert not (idx == np.arange(6000)[:, None]).any()
+    _, exact = knn_search(x, 14)
+    recall = np.mean([len(set(a) & set(b)) / 14 for a, b in zip(idx, exact, strict=True)])
+    assert 0.9 < recall <= 1.0
+    # the similarities are the true cosines of the pairs returned
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    np.testing.assert_allclose(sims[:50], np.einsum("id,ikd->ik", xn[:50], xn[idx[:50]]), atol=1e-5)
 
 
 def test_purity_is_one_on_well_separated_clusters():

@@ -24,11 +24,12 @@ def runs_dir(tmp_path_factory) -> Path:
     manager.start_warm_up()  # numba compiles in the worker while the runs train here
     runs = [store.get_or_train(TrainConfig(method=method, **TINY))[0] for method in ("simclr", "supervised")]
     jobs = [manager.request_map(run, "backbone") for run in runs]
+    jobs += [manager.request_table(run, "backbone") for run in runs]
     deadline = time.time() + 240
     while any(job.active for job in jobs) and time.time() < deadline:
         time.sleep(0.2)
     failed = [job.error for job in jobs if job.state != "done"]
-    assert not failed, f"maps of the test runs failed: {failed}"
+    assert not failed, f"maps or kNN tables of the test runs failed: {failed}"
     return root
 
 

@@ -180,7 +180,8 @@ st.caption(
     "are grey). kNN density [L]: 1 / mean cosine distance to the 10 nearest. Below each map: the mean of the "
     "same value in each cell of a 60 × 60 grid over the map [L]."
 )
-if all([common.ensure_map(r, space) for r in shown]):  # a list: ask for every missing map at once
+# lists: ask for every missing map and neighbour table at once
+if all([common.ensure_map(r, space) for r in shown]) and all([common.ensure_table(r, space) for r in shown]):
     cols = st.columns(len(shown))
     for col, r in zip(cols, shown, strict=True):
         with col:

@@ -277,6 +277,14 @@ def ensure_map(run: Run, space: str) -> bool:
     return False
 
 
+def ensure_table(run: Run, space: str) -> bool:
+    """True when the run's exact kNN table is stored. Otherwise queue it and show its progress."""
+    if neighbours.stored_table(run, space) is not None:
+        return True
+    job_progress(manager().request_table(run, space).key)
+    return False
+
+
 def ensure_pairs(run: Run, space: str):
     """The run's cross-class pairs when stored; otherwise queue them, show progress, return None."""
     pairs = neighbours.stored_pairs(run, space)

@@ -361,9 +361,10 @@ def serve() -> None:
     """The worker process: read requests from stdin, one job at a time, events to stdout.
 
     It runs at a lower CPU priority (nice WORKER_NICENESS) than the app: background work gives way
-    whenever the server or a browser on the same machine needs a core. Measured on 2 cores: the
-    app and headless chromium take ~0.15 of a core while a model trains (so training barely
-    slows), but a click on the map while the kNN table was computed took 2.0 s instead of ~1 s.
+    whenever the server or a browser on the same machine needs a core. Measured on 2 cores with
+    `python -m lab bench-browser`: a click on the map while the worker computed the kNN table took
+    2.0 s, and 1.06 s once the worker was niced; training in the app then ran at 1,892 images/s,
+    as fast as from the CLI.
     """
     import queue
 

@@ -278,7 +278,9 @@ def knn_search(
     return sims[keep].reshape(-1, k), idx[keep].reshape(-1, k).astype(np.int64)
 
 
-def approx_knn_graph(x: np.ndarray, k: int, seed: int = 0, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def approx_knn_graph(
+    x: np.ndarray, k: int, seed: int = 0, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Approximate cosine top-k neighbours of every row of x (self excluded), for UMAP's graph [L].
 
     faiss IndexIVFFlat (inverted lists over k-means cells of the normalised features; each point

@@ -14,9 +14,11 @@ Streamlit's own script parsing ("AST constructor recursion depth mismatch").
   share one training. (Across app processes, RunStore's file lock does the same.)
 - Different jobs queue and run one after another: on 2 cores, two thread-hungry jobs side by
   side are slower than the same two in turn.
-- After a training job, the run's backbone map is queued first, so the map is usually ready when
-  the user arrives, then its exact kNN table (the neighbours, pairs and density read it; the
-  map's UMAP graph does not wait for it, see lab.maps). numba's compile cost is paid by a warm-up job queued
+- A training job stores its run as soon as the headline score (kNN accuracy on h) is known.
+  Then the run's backbone map is queued first, so the map is usually ready when the user
+  arrives; then the run's remaining scores (linear probe, kNN on z; RunStore.complete_scores);
+  then its exact kNN table (the neighbours, pairs and density read it; the map's UMAP graph does
+  not wait for it, see lab.maps). numba's compile cost is paid by a warm-up job queued
   when the app starts, never on a user's click.
 Protocol: JSON lines; requests on the worker's stdin, events on its stdout. Plain Python.
 """
@@ -60,7 +62,7 @@ class Job:
     """One unit of background work, kept up to date by the app's worker thread; pages read it."""
 
     key: str
-    kind: str  # "train", "map", "table", "pairs" or "warm-up"
+    kind: str  # "train", "map", "scores", "table", "pairs" or "warm-up"
     title: str
     root: str = ""
     config: TrainConfig | None = None
@@ -211,6 +213,11 @@ class JobManager:
         return self._enqueue(Job(f"{run.id}/map/{space}", "map", f"map of {run.config.method} ({space})",
                                  run=run, space=space), front)  # fmt: skip
 
+    def request_scores(self, run: Run, front: bool = False) -> Job:
+        """Queue the scores a run stored with deferred scoring lacks (or return the job already queued)."""
+        return self._enqueue(Job(f"{run.id}/scores", "scores", f"linear probe of {run.config.method}", run=run),
+                             front)  # fmt: skip
+
     def request_table(self, run: Run, space: str = "backbone", front: bool = False) -> Job:
         """Queue the exact kNN table of a run's space (or return the job already queued)."""
         return self._enqueue(Job(f"{run.id}/table/{space}", "table", f"nearest neighbours of {run.config.method}",
@@ -244,8 +251,11 @@ class JobManager:
 
         if job.run is None:
             return
-        if stored_table(job.run, "backbone") is None:  # queued second: the map goes in front of it
+        # each goes in front of the one before: the map first, then the scores, then the table
+        if stored_table(job.run, "backbone") is None:
             self.request_table(job.run, "backbone", front=True)
+        if job.run.pending:
+            self.request_scores(job.run, front=True)
         if stored_map(job.run, "backbone") is None:
             self.request_map(job.run, "backbone", front=True)
 
@@ -334,6 +344,7 @@ def run_request(req: dict, emit, should_stop) -> None:
             progress=_batched_progress(emit),
             should_stop=should_stop,
             status=lambda text: emit(event="message", text=text),
+            defer_scores=True,
         )
         return emit(event="done", run_id=run.id, was_stored=was_stored,
                     text="Stored." if was_stored else "Trained and stored.")  # fmt: skip
@@ -343,6 +354,10 @@ def run_request(req: dict, emit, should_stop) -> None:
         emit(event="message", text=f"Laying out {n:,} points with UMAP...")
         run_map(run, req["space"])
         return emit(event="done", text="Map ready.")
+    if req["kind"] == "scores":
+        emit(event="message", text="Scoring the linear probe and the projector's kNN accuracy...")
+        store.complete_scores(run.id)
+        return emit(event="done", text="Scores ready.")
     if req["kind"] == "table":
         emit(
             event="message",

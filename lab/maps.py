@@ -129,7 +129,8 @@ def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_di
     elif len(x) <= n_neighbors + 1:  # drawn as a circle, no graph
         knn = None
     else:
-        sims, idx = (approx_knn_graph if len(x) > LARGE_N else knn_search)(x, min(n_neighbors - 1, len(x) - 1))
+        search = approx_knn_graph if len(x) > LARGE_N else knn_search
+        sims, idx = search(x, min(n_neighbors - 1, len(x) - 1))
         knn = (idx, sims)
     xy = umap_2d(x, n_neighbors, min_dist, seed, knn=knn)
     save_npy_atomically(map_path(run, space, n_neighbors, min_dist), xy)

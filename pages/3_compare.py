@@ -57,7 +57,7 @@ def side_by_side() -> None:
     for col, run in zip(cols, (run_a, run_b), strict=True):
         with col:
             m, px = run.metrics, run.metrics.get("pixels", {})
-            st.markdown(f"**{short(run)}** · kNN {m['knn_acc']:.1%} · linear {m['linear_acc']:.1%} "
+            st.markdown(f"**{short(run)}** · kNN {common.acc(m, 'knn_acc')} · linear {common.acc(m, 'linear_acc')} "
                         f"(pixels {px.get('knn_acc', float('nan')):.1%} · {px.get('linear_acc', float('nan')):.1%})")  # fmt: skip
             xy = common.run_map(root, run.id, space)
             fig = common.with_highlight(common.map_figure(root, run.id, space), xy, row)

@@ -48,10 +48,18 @@ def default_dataset() -> str:
     return "fashion-mnist" if "fashion-mnist" in available_datasets() else "digits"
 
 
+def _metrics_stamp(root: str, rid: str) -> int:
+    """Changes when a run's metrics.json is rewritten (its deferred scores arrive)."""
+    try:
+        return os.stat(os.path.join(root, rid, "metrics.json")).st_mtime_ns
+    except OSError:
+        return 0
+
+
 def list_runs() -> list[Run]:
     root = runs_root()
-    stamp = tuple(sorted(os.listdir(root))) if os.path.isdir(root) else ()
-    return _list_runs(root, stamp)
+    names = sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return _list_runs(root, tuple((n, _metrics_stamp(root, n)) for n in names))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -59,9 +67,19 @@ def _list_runs(root: str, stamp: tuple) -> list[Run]:
     return RunStore(root).list()
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
 def load_run(root: str, rid: str) -> Run:
+    return _load_run(root, rid, _metrics_stamp(root, rid))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_run(root: str, rid: str, stamp: int) -> Run:
     return RunStore(root).load(rid)
+
+
+def acc(metrics: dict, key: str) -> str:
+    """An accuracy as a percentage, or 'scoring...' while it is computed after the map."""
+    value = metrics.get(key)
+    return f"{value:.1%}" if value is not None else "scoring..."
 
 
 @st.cache_resource(show_spinner="Loading the images...", max_entries=4)
@@ -177,7 +195,7 @@ def sidebar() -> None:
             run = by_id[st.session_state["run_picker"]]
             m, px = run.metrics, run.metrics.get("pixels", {})
             st.caption(
-                f"{run.title()}  \nkNN {m['knn_acc']:.1%} · linear {m['linear_acc']:.1%}  \n"
+                f"{run.title()}  \nkNN {acc(m, 'knn_acc')} · linear {acc(m, 'linear_acc')}  \n"
                 f"pixels (PCA-64): kNN {px.get('knn_acc', float('nan')):.1%} · "
                 f"linear {px.get('linear_acc', float('nan')):.1%}  \n"
                 f"data: {run.info.get('data_source', '?')}"
@@ -198,12 +216,12 @@ def metric_cards(run: Run) -> None:
     pk, pl = px.get("knn_acc"), px.get("linear_acc")
 
     def delta(v, base):
-        return None if base is None else f"{100 * (v - base):+.1f} pts vs pixels"
+        return None if base is None or v is None else f"{100 * (v - base):+.1f} pts vs pixels"
 
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("kNN accuracy (k=20, h)", f"{m['knn_acc']:.1%}", delta(m["knn_acc"], pk), border=True)
-    c2.metric("Linear probe (h)", f"{m['linear_acc']:.1%}", delta(m["linear_acc"], pl), border=True)
-    c3.metric("kNN accuracy (k=20, z)", f"{m['knn_acc_projector']:.1%}", delta(m["knn_acc_projector"], pk),
+    c1.metric("kNN accuracy (k=20, h)", acc(m, "knn_acc"), delta(m["knn_acc"], pk), border=True)
+    c2.metric("Linear probe (h)", acc(m, "linear_acc"), delta(m.get("linear_acc"), pl), border=True)
+    c3.metric("kNN accuracy (k=20, z)", acc(m, "knn_acc_projector"), delta(m.get("knn_acc_projector"), pk),
               border=True)  # fmt: skip
     c4.metric("Pixels (PCA-64)", f"{pk:.1%}" if pk is not None else "—",
               f"linear {pl:.1%}" if pl is not None else None, delta_color="off", border=True)  # fmt: skip
@@ -213,6 +231,11 @@ def metric_cards(run: Run) -> None:
         f"to have learned anything pixels do not already give. Trained in {m.get('train_seconds', '?')} s "
         f"at {m.get('images_per_s', 0):,.0f} images/s on {m.get('device', '?')}."
     )
+    if run.pending:  # scored in the background after the map; resumed if the app stopped meanwhile
+        job = manager().job(f"{run.id}/scores")
+        if job is None or job.state != "failed":
+            job = manager().request_scores(run)
+        job_progress(job.key)
 
 
 # ---------------------------------------------------------------- loss curve

@@ -63,6 +63,30 @@ def test_tiny_simclr_run_beats_chance_by_a_wide_margin(tiny_run):
     assert np.isfinite(tiny_run.losses).all() and len(tiny_run.losses) == m["steps"]
 
 
+def test_deferred_scores_arrive_later_with_the_same_values(tmp_path, tiny_run, monkeypatch):
+    """The app stores a run before its linear probe; completing it gives what scoring at once gives."""
+    deferred = RunStore(tmp_path)
+    run, _ = deferred.get_or_train(TrainConfig(**TINY), defer_scores=True)
+    assert run.pending == ["knn_acc_projector", "linear_acc"]
+    assert "linear_acc" not in run.metrics and run.metrics["knn_acc"] == tiny_run.metrics["knn_acc"]
+    done = deferred.complete_scores(run.id)
+    assert done.pending == [] and "pending_scores" not in json.loads((done.path / "metrics.json").read_text())
+    for key in ("knn_acc", "knn_acc_projector", "linear_acc"):
+        assert done.metrics[key] == pytest.approx(tiny_run.metrics[key], abs=1e-9), key
+    assert not list(done.path.glob(".*tmp*")), "no temporary file left behind"
+
+    # a pending run asked for without defer_scores (the CLI, the reproduction) is completed first
+    again, _ = deferred.get_or_train(TrainConfig(**TINY), defer_scores=True)
+    metrics = dict(again.metrics, pending_scores=["linear_acc"])
+    metrics.pop("linear_acc")
+    (again.path / "metrics.json").write_text(json.dumps(metrics))
+    monkeypatch.setattr(lab.runs, "train", lambda *a, **k: pytest.fail("trained again"))
+    completed, stored = deferred.get_or_train(TrainConfig(**TINY))
+    assert (
+        stored and completed.pending == [] and completed.metrics["linear_acc"] == done.metrics["linear_acc"]
+    )
+
+
 def test_second_call_is_served_from_the_store_without_training(store, tiny_run, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("trained again")

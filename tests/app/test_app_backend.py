@@ -152,16 +152,19 @@ def test_training_progress_is_batched_but_keeps_every_steps_loss(monkeypatch):
     assert job.losses == [float(s) for s in range(1, 31)] and job.progress.step == 30
 
 
-def test_after_training_the_map_is_queued_first_and_the_exact_table_next(run, tmp_path, monkeypatch):
+def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_table(
+    run, tmp_path, monkeypatch
+):
     from lab.jobs import _WORKER, Job, get_manager
 
     monkeypatch.setattr(maps, "stored_map", lambda *a, **k: None)
     monkeypatch.setattr(neighbours, "stored_table", lambda *a, **k: None)
+    monkeypatch.setitem(run.metrics, "pending_scores", ["linear_acc"])  # stored with deferred scores
     mgr = get_manager(tmp_path)
     with _WORKER.cv:  # hold the queue so nothing starts while we look
         mgr._after_training(Job(run.id, "train", "t", run=run))
-        front = list(_WORKER.queue)[:2]
+        front = list(_WORKER.queue)[:3]
         for job in front:
             job.cancel()
-    assert [j.kind for j in front] == ["map", "table"]
-    assert all(j.run is run and j.space == "backbone" for j in front)
+    assert [j.kind for j in front] == ["map", "scores", "table"]
+    assert all(j.run is run for j in front)

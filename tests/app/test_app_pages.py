@@ -90,10 +90,13 @@ def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     from lab.jobs import get_manager
 
     mgr = get_manager(str(empty_env))
-    deadline = time.time() + 120  # let the background map finish before the next test uses the CPU
+    deadline = time.time() + 120  # the map, then the deferred scores, then the kNN table
     while mgr.busy() and time.time() < deadline:
         time.sleep(0.5)
     assert not mgr.busy()
+    at.run()
+    linear = widget(at.metric, "Linear probe (h)").value
+    assert linear.endswith("%") and float(linear.rstrip("%")) > 10, f"scored after the map: {linear}"
 
 
 def test_cancel_stops_training_and_the_page_stays_usable(empty_env):

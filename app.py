@@ -28,10 +28,9 @@ if analyses := [st.Page(p, title=t, icon=i) for p, t, i in ANALYSES if (HERE / p
     PAGES["Analyses"] = analyses
 
 page = st.navigation(PAGES)
+# Start the background worker and UMAP's one-time numba warm-up now (idempotent): its imports take
+# ~5 s on one core, so that a first click on "Start training" does not wait for them. Measured with
+# `python -m lab bench-browser`: the first page still appears within ~6 s.
+common.manager().start_warm_up()
 common.sidebar()
-try:
-    page.run()
-finally:
-    # UMAP's one-time numba compile, queued in the background worker after the first page is drawn
-    # (so it does not compete with it); idempotent.
-    common.manager().start_warm_up()
+page.run()

@@ -295,6 +295,7 @@ def get_manager(root: str | Path | None = None) -> JobManager:
 
 # ---------------------------------------------------------------- the worker process
 PROGRESS_EVERY_S = 0.5
+_STARTED = time.monotonic()
 WORKER_NICENESS = 10
 
 
@@ -416,8 +417,20 @@ def serve() -> None:
         handle(req, lambda key=key, **e: emit(key, **e), lambda key=key: key in cancelled or "*" in cancelled)
 
 
-def handle(req: dict, emit, should_stop) -> None:
-    """run_request, with every failure turned into a readable 'failed' or 'cancelled' event."""
+def handle(req: dict, send, should_stop) -> None:
+    """run_request, with every failure turned into a readable 'failed' or 'cancelled' event.
+    The app's log gets a line per job and message with the time since the worker started."""
+
+    def logged(**event) -> None:
+        if event.get("event") in ("message", "done", "failed", "cancelled"):
+            text = event.get("text") or event.get("error") or ""
+            print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: "
+                  f"{event['event']} {text}", file=sys.stderr, flush=True)  # fmt: skip
+        send(**event)
+
+    emit = logged
+    print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: started",
+          file=sys.stderr, flush=True)  # fmt: skip
     try:
         run_request(req, emit, should_stop)
     except TrainingCancelled as exc:

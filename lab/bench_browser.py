@@ -8,7 +8,9 @@ drives Debian's chromium (Playwright, headless) through it:
 2. Click "Start training" on the default config (SimCLR on the full Fashion-MNIST), then "Open its
    map" as soon as it appears: until the coloured 70,000-point map is drawn (target 75 s,
    training's 60 s included).
-3. A click on a point of that map until its neighbour grid is on screen (target 0.3 s).
+3. A click on a point of that map until the clicked image's neighbour grid is on screen (target
+   0.3 s): once right away, while the worker still scores the run and computes its kNN table,
+   and three times (median) once those background jobs are done.
 4. A new browser session opens the stored run's map: from the click on "Map" in the navigation
    until the map is drawn (target 2 s).
 
@@ -50,9 +52,20 @@ MAP_DRAWN_JS = """(n) => new Promise(resolve => {
   };
   check();
 })"""
-CLICK_POINT_JS = """() => {
+# The map row the neighbour panel shows ("... · map row 123"), or null.
+SHOWN_ROW_JS = """() => {
+  const m = document.querySelector('[data-testid="stMain"]').innerText.match(/map row (\\d+)/);
+  return m ? m[1] : null;
+}"""
+# A new row is shown, with its 16 neighbours.
+ROW_CHANGED_JS = (
+    f"(before) => {{ const now = ({SHOWN_ROW_JS})(); return now !== null && now !== before && "
+    "document.querySelectorAll('.lab-grid[aria-label=\"nearest neighbours\"] img').length >= 16; }"
+)
+# Where to click for the middle point of trace k (default 0) of the first map.
+CLICK_POINT_JS = """(k) => {
   const gd = document.querySelector('.js-plotly-plot');
-  const L = gd._fullLayout, t = gd._fullData[0];
+  const L = gd._fullLayout, t = gd._fullData[k || 0];
   const i = Math.floor(t.x.length / 2);
   const r = gd.getBoundingClientRect();
   return {x: r.left + L._size.l + L.xaxis.l2p(t.x[i]), y: r.top + L._size.t + L.yaxis.l2p(t.y[i])};
@@ -78,6 +91,26 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None
             raise RuntimeError("the app exited before it answered; run it by hand to see why.")
         time.sleep(0.05)
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
+
+
+def _click(page, trace: int) -> float:
+    """Seconds from a click on the middle point of a trace until the panel shows that image."""
+    target = page.evaluate(CLICK_POINT_JS, trace)
+    before = page.evaluate(SHOWN_ROW_JS)
+    clicked = time.perf_counter()
+    page.mouse.click(target["x"], target["y"])
+    # plotly picks the nearest point of any trace under the mouse: wait for the shown row to change
+    page.wait_for_function(ROW_CHANGED_JS, arg=before)
+    return time.perf_counter() - clicked
+
+
+def _wait_for_files(folder: Path, names: list[str], timeout: float = 300) -> None:
+    """Until the background jobs have written these files (the worker is idle after them)."""
+    deadline = time.time() + timeout
+    while not all((folder / n).is_file() for n in names):
+        if time.time() > deadline:
+            raise RuntimeError(f"{', '.join(names)} did not appear in {folder} within {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,11 +181,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
             page.screenshot(path=str(shots / "bench-map-after-training.png"))
 
-            target = page.evaluate(CLICK_POINT_JS)
-            clicked = time.perf_counter()
-            page.mouse.click(target["x"], target["y"])
-            page.get_by_text("Neighbours from another class").wait_for()
-            rows.append(("click a point to its neighbour grid", time.perf_counter() - clicked, "<= 0.3 s"))
+            rows.append(("click a point to its neighbour grid, right away", _click(page, 0),
+                         "<= 0.3 s (the worker is scoring the run meanwhile)"))  # fmt: skip
+            run_dir = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
+            _wait_for_files(run_dir, ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"])
+            time.sleep(2)
+            idle = sorted(_click(page, k) for k in (1, 2, 3))
+            rows.append(("click a point to its neighbour grid, worker idle", idle[1],
+                         f"<= 0.3 s (median of 3: {', '.join(f'{t:.2f}' for t in idle)})"))  # fmt: skip
 
             page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
             page2.set_default_timeout(120_000)

@@ -164,7 +164,10 @@ def test_a_selected_point_shows_the_image_and_its_neighbours(simclr_state):
     share = widget(at.metric, "Neighbours from another class")
     assert share.value.endswith("%")
     assert "The 16 nearest neighbours" in texts(at)
-    assert len(at.get("image")) >= 1 + 16, "the large image and the neighbour grid"
+    assert len(at.get("image")) >= 1, "the clicked image, large"
+    grids = [h.proto.body for h in at.get("html") if 'aria-label="nearest neighbours"' in h.proto.body]
+    assert grids and grids[0].count("<img") == 16, "the neighbour grid, one inlined PNG per neighbour"
+    assert grids[0].count("<figcaption>") == 16 and 'src="data:image/png;base64,' in grids[0]
 
 
 def test_compare_page_shows_both_maps_and_neighbours_in_each(simclr_state):

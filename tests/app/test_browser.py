@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.bench_browser import CHROMIUM, free_port, wait_healthy
+from lab.bench_browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -67,16 +67,9 @@ def app_url(tmp_path_factory):
 STRIP_SHOWN_JS = """
 () => [...document.querySelectorAll('[data-testid="stImage"] img')].filter(i => i.complete && i.naturalWidth > 0).length >= 18
 """
-IMAGES_LOADED_JS = """
-() => [...document.querySelectorAll('[data-testid="stImage"] img')].every(i => i.complete && i.naturalWidth > 0)
-"""
-CLICK_POINT_JS = """
-() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const L = gd._fullLayout, t = gd._fullData[0];
-  const i = Math.floor(t.x.length / 2);
-  return {x: L._size.l + L.xaxis.l2p(t.x[i]), y: L._size.t + L.yaxis.l2p(t.y[i])};
-}
+IMAGES = '[data-testid="stImage"] img, .lab-grid img'  # single images, and the inlined grids
+IMAGES_LOADED_JS = f"""
+() => [...document.querySelectorAll('{IMAGES}')].every(i => i.complete && i.naturalWidth > 0)
 """
 
 
@@ -108,21 +101,20 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             )
             map_seconds = time.perf_counter() - started
             time.sleep(1.0)  # let plotly finish drawing before aiming at a point
+            page.wait_for_function(MAP_DRAWN_JS, arg=1797)  # every digit drawn, after any rerun
 
-            plot = page.locator(".js-plotly-plot").first
-            box = plot.bounding_box()
             target = page.evaluate(CLICK_POINT_JS)
             clicked = time.perf_counter()
-            page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+            page.mouse.click(target["x"], target["y"])
             page.get_by_text("Neighbours from another class").wait_for(timeout=30_000)
             page.get_by_text("nearest neighbours in the backbone space").wait_for()
             click_seconds = time.perf_counter() - clicked
-            images = page.locator('[data-testid="stImage"] img')
-            # the clicked image and its 16 neighbours (they arrive one element after another)
+            assert page.locator('[data-testid="stImage"] img').count() >= 1, "the clicked image"
+            grid = page.locator('.lab-grid[aria-label="nearest neighbours"] img')
             page.wait_for_function(
-                "() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 17"
+                """() => document.querySelectorAll('.lab-grid[aria-label="nearest neighbours"] img').length == 16"""
             )
-            assert images.count() >= 1 + 16, "the clicked image and its 16 neighbours"
+            assert grid.count() == 16, "its 16 neighbours"
             page.wait_for_function(IMAGES_LOADED_JS)
             page.screenshot(path=str(ARTIFACTS / "map-selected-point.png"), full_page=True)
         except Exception:

@@ -22,6 +22,7 @@ process then takes 0.5 s instead of 10 s.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -133,8 +134,54 @@ def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_di
         sims, idx = search(x, min(n_neighbors - 1, len(x) - 1))
         knn = (idx, sims)
     xy = umap_2d(x, n_neighbors, min_dist, seed, knn=knn)
+    if knn is not None:  # written first: a stored map always has its fidelity beside it
+        kept = neighbours_kept(knn[0], xy)
+        path = fidelity_path(run, space, n_neighbors, min_dist)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"neighbours_kept": kept, "k": int(min(knn[0].shape[1], n_neighbors - 1)),
+                                   "queries": int(min(len(xy), FIDELITY_QUERIES)),
+                                   "graph": "exact" if table is not None or len(x) <= LARGE_N else "faiss IVF"}))  # fmt: skip
+        os.replace(tmp, path)
     save_npy_atomically(map_path(run, space, n_neighbors, min_dist), xy)
     return xy
+
+
+FIDELITY_QUERIES = 5000
+
+
+def fidelity_path(
+    run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST
+) -> Path:
+    return map_path(run, space, n_neighbors, min_dist).with_suffix(".json")
+
+
+def stored_fidelity(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST):
+    """{"neighbours_kept", "k", "queries", "graph"} of the stored map, or None (older maps, circles)."""
+    try:
+        return json.loads(fidelity_path(run, space, n_neighbors, min_dist).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def neighbours_kept(idx: np.ndarray, xy: np.ndarray, k: int = N_NEIGHBORS - 1, queries: int = FIDELITY_QUERIES,
+                    seed: int = 0) -> float:  # fmt: skip
+    """How much of the embedding's local structure a 2-D map keeps [L]: for `queries` seeded rows,
+    the share of each row's k nearest neighbours in the embedding (idx [N, >=k], self excluded, as
+    from the kNN search UMAP was given) that are also among its k nearest on the map (Euclidean,
+    exact, by a k-d tree), averaged. 1 = every neighbourhood kept; a random map keeps about
+    k / N. A map keeps clusters far better than it keeps exact neighbours, which is why the app
+    shows a clicked image's neighbours from the embedding, not from the map."""
+    from sklearn.neighbors import KDTree  # in 2-D a k-d tree is far quicker than a flat search
+
+    n = len(xy)
+    k = min(k, idx.shape[1], n - 1)
+    rows = np.random.default_rng(seed).choice(n, min(n, queries), replace=False)
+    near = KDTree(np.asarray(xy, dtype=np.float64)).query(np.asarray(xy[rows], dtype=np.float64), k=k + 1,
+                                                          return_distance=False)  # fmt: skip
+    kept = [len(set(e[:k].tolist()) & set([j for j in m.tolist() if j != r][:k]))
+            for r, e, m in zip(rows.tolist(), idx[rows], near, strict=True)]  # fmt: skip
+    return float(np.mean(kept) / k)
 
 
 _WARM = {"done": False, "seconds": None}

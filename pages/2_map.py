@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab import export
+from lab import export, maps
 from lab.neighbours import neighbours_of, thumbnail
 from pages import common
 
@@ -44,6 +44,12 @@ def explore() -> None:
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key,
                                 config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
         common.take_click(run, key, event)
+        if fid := maps.stored_fidelity(run, space):
+            st.caption(
+                f"Map fidelity [L]: {fid['neighbours_kept']:.0%} of an image's {fid['k']} nearest neighbours in the "
+                f"embedding are among its {fid['k']} nearest on this map ({fid['queries']:,} sampled images). Clusters "
+                "on the map are real; exact neighbours are not, so the panel on the right measures them in the embedding."
+            )
     with right:
         images = common.run_images(root, run.id)  # loaded before the first click, so a click only reads
         row = common.selected_row(run)

@@ -62,6 +62,23 @@ def test_the_map_is_stored_once_and_loaded_after(run):
     assert path.stat().st_mtime_ns == before
 
 
+def test_a_stored_map_has_its_fidelity_beside_it(run):
+    fid = maps.stored_fidelity(run, "backbone")
+    assert fid is not None and fid["k"] == maps.N_NEIGHBORS - 1 and fid["queries"] == len(run.labels)
+    # a trained digits model's map keeps a good share of each image's neighbours, far above chance
+    assert 14 / len(run.labels) * 5 < fid["neighbours_kept"] <= 1.0
+
+
+def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffled_map():
+    from sklearn.neighbors import NearestNeighbors
+
+    x = np.random.default_rng(0).normal(size=(3000, 2)).astype(np.float32)
+    idx = NearestNeighbors(n_neighbors=15).fit(x).kneighbors(x, return_distance=False)[:, 1:]  # self dropped
+    assert maps.neighbours_kept(idx, x, queries=1000) == pytest.approx(1.0)
+    shuffled = np.random.default_rng(1).permutation(x)
+    assert maps.neighbours_kept(idx, shuffled, queries=1000) < 0.02  # chance is 14 / 3000
+
+
 def test_thumbnails_are_sharp_rgb_and_framed():
     img = np.zeros((1, 4, 4), np.uint8)
     img[0, 1, 1] = 200

@@ -148,6 +148,8 @@ def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
     assert any("Click a dot" in i.value for i in at.info)
+    fidelity = [c.value for c in at.caption if c.value.startswith("Map fidelity")]
+    assert fidelity and "nearest neighbours in the embedding" in fidelity[0]
     assert "Cross-class pairs" in [s.value for s in at.subheader]
     labels = {b.label for b in at.get("download_button")}
     assert {

@@ -135,16 +135,36 @@ def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_di
         knn = (idx, sims)
     xy = umap_2d(x, n_neighbors, min_dist, seed, knn=knn)
     if knn is not None:  # written first: a stored map always has its fidelity beside it
-        kept = neighbours_kept(knn[0], xy)
-        path = fidelity_path(run, space, n_neighbors, min_dist)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"neighbours_kept": kept, "k": int(min(knn[0].shape[1], n_neighbors - 1)),
-                                   "queries": int(min(len(xy), FIDELITY_QUERIES)),
-                                   "graph": "exact" if table is not None or len(x) <= LARGE_N else "faiss IVF"}))  # fmt: skip
-        os.replace(tmp, path)
+        graph = "exact" if table is not None or len(x) <= LARGE_N else "faiss IVF"
+        _store_fidelity(run, space, n_neighbors, min_dist, knn[0], xy, graph)
     save_npy_atomically(map_path(run, space, n_neighbors, min_dist), xy)
     return xy
+
+
+def _store_fidelity(run, space, n_neighbors, min_dist, idx, xy, graph: str) -> dict:
+    fid = {"neighbours_kept": neighbours_kept(idx, xy), "k": int(min(idx.shape[1], n_neighbors - 1)),
+           "queries": int(min(len(xy), FIDELITY_QUERIES)), "graph": graph}  # fmt: skip
+    path = fidelity_path(run, space, n_neighbors, min_dist)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(fid))
+    os.replace(tmp, path)
+    return fid
+
+
+def map_fidelity(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST):
+    """The stored map's fidelity (see neighbours_kept); for a map stored without one, computed from
+    the run's exact kNN table when that exists (a fraction of a second) and stored. None otherwise."""
+    fid = stored_fidelity(run, space, n_neighbors, min_dist)
+    if fid is not None:
+        return fid
+    xy, table = stored_map(run, space, n_neighbors, min_dist), stored_table(run, space)
+    if xy is None or table is None or len(xy) <= n_neighbors + 1:
+        return None
+    try:
+        return _store_fidelity(run, space, n_neighbors, min_dist, np.asarray(table.idx), xy, "exact")
+    except OSError:  # a read-only runs folder: show nothing rather than fail the page
+        return None
 
 
 FIDELITY_QUERIES = 5000

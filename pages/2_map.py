@@ -44,7 +44,7 @@ def explore() -> None:
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key,
                                 config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
         common.take_click(run, key, event)
-        if fid := maps.stored_fidelity(run, space):
+        if fid := maps.map_fidelity(run, space):
             st.caption(
                 f"Map fidelity [L]: {fid['neighbours_kept']:.0%} of an image's {fid['k']} nearest neighbours in the "
                 f"embedding are among its {fid['k']} nearest on this map ({fid['queries']:,} sampled images). Clusters "

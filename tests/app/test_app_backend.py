@@ -69,6 +69,15 @@ def test_a_stored_map_has_its_fidelity_beside_it(run):
     assert 14 / len(run.labels) * 5 < fid["neighbours_kept"] <= 1.0
 
 
+def test_a_map_stored_without_its_fidelity_gets_it_from_the_knn_table(run):
+    path = maps.fidelity_path(run, "backbone")
+    stored = maps.stored_fidelity(run, "backbone")
+    path.unlink()
+    fid = maps.map_fidelity(run, "backbone")
+    assert fid["graph"] == "exact" and path.is_file()
+    assert fid["neighbours_kept"] == pytest.approx(stored["neighbours_kept"], abs=0.05)  # same map, exact graph
+
+
 def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffled_map():
     from sklearn.neighbors import NearestNeighbors
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from lab.gcn import gcn_probe, rld_graph
 from lab.geometry import (
+    approx_knn_graph,
     cross_class_pairs,
     knn_search,
     purity_curve,
@@ -112,6 +113,13 @@ def main(tau: float = 0.2, draws: int = 5, gcn_steps: int = 60, gcn_budget: floa
         t_knn,
         "once per run, stored (lab.neighbours)",
     )
+    (_, approx), t_approx = _timed(lambda: approx_knn_graph(x, 14))
+    exact14 = np.asarray(nb[1])[:, :14]
+    recall = (
+        np.mean([len(set(a) & set(b)) for a, b in zip(approx.tolist(), exact14.tolist(), strict=True)]) / 14
+    )
+    row("UMAP's graph above 20k points: faiss IVF 14-NN, all points", t_approx,
+        f"recall {recall:.3f} against the exact table (lab.maps)")  # fmt: skip
     pairs, t_pairs = _timed(lambda: cross_class_pairs(x, y, k=50, top=100, neighbors=nb))
     top = f"top cosine {pairs.cosine[0]:.4f}, 100th {pairs.cosine[-1]:.4f}"
     row("cross-class pairs, all points, from the table", t_pairs, top)

@@ -8,16 +8,17 @@ UMAP runs on L2-normalised features with the Euclidean metric, which ranks neigh
 as cosine similarity does (the lab's metric everywhere) [L]. Its neighbour graph is handed to
 UMAP from faiss instead of UMAP's own NN-descent: the run's stored exact kNN table
 (lab.neighbours) when it exists, else an exact search up to LARGE_N points and an approximate
-one (IVF, 15-NN recall 0.98) above: on 70,000 points 2.5 s instead of 14 s, which is most of the
-time between a finished training and its map. The exact table is computed after the map.
+one above (geometry.approx_knn_graph: faiss IVF, recall 0.98 in `python -m lab bench-geometry`,
+several times quicker than the exact search, which was most of the time between a finished
+training and its map). The exact table is computed after the map.
 
 numba compiles UMAP's kernels on first use (about 30 s on 2 cores). `warm_up_umap()` pays that
 once on a small input, and NUMBA_CACHE_DIR is set to a persistent folder before numba is
 imported, so later processes reuse the compiled code. umap-learn 0.5 leaves three of its parallel
 kernels out of numba's disk cache (no `cache=True`), so every new process compiled them again:
 about 10 s per worker process, test process or CLI run on 2 cores. `_import_umap()` turns numba's
-cache on for them (`Dispatcher.enable_caching`, numba's own switch): measured, a warm-up in a new
-process then takes 0.5 s instead of 10 s.
+cache on for them (`Dispatcher.enable_caching`, numba's own switch): the app's warm-up job, whose
+time the worker logs ("UMAP is warm (N s)", the import included), now takes about 3 s.
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ def test_a_map_stored_without_its_fidelity_gets_it_from_the_knn_table(run):
     path.unlink()
     fid = maps.map_fidelity(run, "backbone")
     assert fid["graph"] == "exact" and path.is_file()
-    assert fid["neighbours_kept"] == pytest.approx(stored["neighbours_kept"], abs=0.05)  # same map, exact graph
+    assert fid["neighbours_kept"] == pytest.approx(
+        stored["neighbours_kept"], abs=0.05
+    )  # same map, exact graph
 
 
 def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffled_map():

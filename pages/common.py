@@ -197,6 +197,8 @@ def sidebar() -> None:
             st.selectbox("Stored run", ids, key="run_picker", format_func=lambda i: run_label(by_id[i]),
                          help="Every trained config is stored on disk; pick one to explore.")  # fmt: skip
             run = by_id[st.session_state["run_picker"]]
+            if run.pending and manager().job(f"{run.id}/scores") is None:  # e.g. the app stopped mid-scoring
+                manager().request_scores(run)
             m, px = run.metrics, run.metrics.get("pixels", {})
             st.caption(
                 f"{run.title()}  \nkNN {acc(m, 'knn_acc')} · linear {acc(m, 'linear_acc')}  \n"

@@ -5,6 +5,7 @@ AppTest cannot click a plotly chart, so a selected point is set through session 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -178,3 +179,30 @@ def test_compare_page_shows_both_maps_and_neighbours_in_each(simclr_state):
     assert len(at.get("plotly_chart")) == 2
     assert sum("12 nearest in" in m.value for m in at.markdown) == 2
     assert "Cross-class pairs, in both runs" in [s.value for s in at.subheader]
+
+
+def test_a_run_left_with_pending_scores_gets_them_when_shown(runs_dir, tmp_path, monkeypatch):
+    """If the app stopped between a run's map and its linear probe, showing the run queues the rest."""
+    import shutil
+
+    import streamlit as st
+
+    from lab.jobs import get_manager
+    from lab.runs import RunStore
+
+    rid = run_id_of("simclr")
+    shutil.copytree(runs_dir / rid, tmp_path / rid)
+    metrics = json.loads((tmp_path / rid / "metrics.json").read_text())
+    linear = metrics.pop("linear_acc")
+    (tmp_path / rid / "metrics.json").write_text(json.dumps({**metrics, "pending_scores": ["linear_acc"]}))
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path))
+    monkeypatch.chdir(REPO)
+    st.cache_resource.clear()
+    at = page("2_map")
+    assert not at.exception and "linear scoring..." in texts(at)
+    mgr = get_manager(str(tmp_path))
+    deadline = time.time() + 60
+    while mgr.busy() and time.time() < deadline:
+        time.sleep(0.2)
+    assert RunStore(tmp_path).load(rid).metrics["linear_acc"] == pytest.approx(linear)
+    st.cache_resource.clear()

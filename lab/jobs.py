@@ -142,6 +142,8 @@ class _Worker:
                 job = self.queue.popleft()
             if job.state != "queued":  # cancelled while waiting
                 continue
+            if not threading.main_thread().is_alive():  # the app is exiting: start nothing new
+                return
             if self.proc is None or self.proc.poll() is not None:
                 self._start_process()
             job.state, job.started_at, job.message = "running", time.time(), "Starting..."

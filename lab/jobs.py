@@ -423,16 +423,16 @@ def handle(req: dict, send, should_stop) -> None:
     """run_request, with every failure turned into a readable 'failed' or 'cancelled' event.
     The app's log gets a line per job and message with the time since the worker started."""
 
-    def logged(**event) -> None:
-        if event.get("event") in ("message", "done", "failed", "cancelled"):
-            text = event.get("text") or event.get("error") or ""
-            print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: "
-                  f"{event['event']} {text}", file=sys.stderr, flush=True)  # fmt: skip
+    def log(what: str) -> None:
+        print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: {what}",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    def emit(**event) -> None:
+        if event["event"] != "progress":
+            log(f"{event['event']} {event.get('text') or event.get('error') or ''}")
         send(**event)
 
-    emit = logged
-    print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: started",
-          file=sys.stderr, flush=True)  # fmt: skip
+    log("started")
     try:
         run_request(req, emit, should_stop)
     except TrainingCancelled as exc:

@@ -34,7 +34,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.par
 import numpy as np  # noqa: E402
 
 from lab.geometry import approx_knn_graph, knn_search, l2_normalize  # noqa: E402
-from lab.neighbours import SPACES, save_npy_atomically, stored_table  # noqa: E402
+from lab.neighbours import SPACES, save_npy_atomically, save_text_atomically, stored_table  # noqa: E402
 
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
@@ -145,11 +145,7 @@ def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_di
 def _store_fidelity(run, space, n_neighbors, min_dist, idx, xy, graph: str) -> dict:
     fid = {"neighbours_kept": neighbours_kept(idx, xy), "k": int(min(idx.shape[1], n_neighbors - 1)),
            "queries": int(min(len(xy), FIDELITY_QUERIES)), "graph": graph}  # fmt: skip
-    path = fidelity_path(run, space, n_neighbors, min_dist)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(fid))
-    os.replace(tmp, path)
+    save_text_atomically(fidelity_path(run, space, n_neighbors, min_dist), json.dumps(fid))
     return fid
 
 

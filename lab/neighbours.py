@@ -33,11 +33,20 @@ def _check_space(space: str) -> None:
 
 def save_npy_atomically(path: Path, array: np.ndarray) -> None:
     """np.save into a temporary file beside `path`, then rename it over `path`."""
+    _save_atomically(path, lambda f: np.save(f, array, allow_pickle=False))
+
+
+def save_text_atomically(path: Path, text: str) -> None:
+    """Write text (a run's metrics, a map's fidelity) the same way: a reader sees the old file or the new one."""
+    _save_atomically(path, lambda f: f.write(text.encode()))
+
+
+def _save_atomically(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npy")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
+            write(f)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the run's other files are world-readable
         os.replace(tmp, path)
     except BaseException:

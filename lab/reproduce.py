@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from lab import analysis
+from lab.neighbours import save_text_atomically
 from lab.runs import RunStore, code_version
 from lab.train import TrainConfig
 
@@ -383,12 +384,6 @@ def load_report(out_dir: str | os.PathLike | None = None) -> tuple[str, dict] | 
         return None
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, datasets: tuple[str, ...] | None = None,
          out_dir: str | os.PathLike | None = None, log: Callable[[str], None] = print,
          train_progress: Callable | None = None) -> Path:  # fmt: skip
@@ -420,7 +415,7 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     }
     md_path, json_path = report_paths(out_dir)
     md_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_text_atomically(json_path, json.dumps(report, indent=1))
-    _write_text_atomically(md_path, render_markdown(report))
+    save_text_atomically(json_path, json.dumps(report, indent=1))
+    save_text_atomically(md_path, render_markdown(report))
     log(f"Wrote {md_path} and {json_path.name} in {report['seconds']:.0f} s.")
     return md_path

@@ -37,6 +37,7 @@ from lab.baselines import pixel_baseline
 from lab.data import Dataset, load_dataset
 from lab.evaluate import knn_accuracy, linear_accuracy
 from lab.models import Encoder, embed
+from lab.neighbours import save_text_atomically
 from lab.train import Progress, TrainConfig, build_model, pick_device, train
 
 STORE_VERSION = 2  # bump when stored files change meaning; part of every run id
@@ -265,12 +266,9 @@ class RunStore:
         metrics = {k: v for k, v in run.metrics.items() if k != PENDING}
         metrics.update(score_rest(h, z, labels, is_test))
         metrics["eval_seconds"] = round(metrics.get("eval_seconds", 0) + time.perf_counter() - started, 2)
-        tmp = run.path / ".metrics.json.tmp"
         try:
-            tmp.write_text(json.dumps(metrics, indent=2))
-            os.replace(tmp, run.path / "metrics.json")
+            save_text_atomically(run.path / "metrics.json", json.dumps(metrics, indent=2))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise RunStoreError(f"Could not update the scores of run {run.id}: {exc}. Free some disk space "
                                 "and open the run again.") from exc  # fmt: skip
         return self.load(run.id)

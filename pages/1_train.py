@@ -104,6 +104,10 @@ with left:
     epochs = c1.number_input("Epochs", 0.1, 200.0, step=0.5, key="t_epochs")
     batch_size = c2.number_input("Batch size", 2, 4096, step=64, key="t_batch")
     seed = c3.number_input("Seed", 0, 10_000, D.seed)
+    # Picking a dataset or a method resets epochs and batch size to its defaults on the next run. A click
+    # on Start in that same run still carries the old values from the browser: catch it below.
+    shown_before = st.session_state.get("t_shown")
+    st.session_state["t_shown"] = (dataset, method)
     with st.expander("Optimiser"):
         lr = st.number_input("Learning rate (AdamW, cosine decay)", 1e-5, 1.0, D.lr, format="%.4f")
         weight_decay = st.number_input("Weight decay", 0.0, 1.0, D.weight_decay, format="%.4f")
@@ -169,7 +173,7 @@ except ValueError as exc:
 
 
 # ---- training and results -------------------------------------------------------------------
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=1.0)
 def training_progress(key: str) -> None:
     """Polls the background job; the rest of the page stays usable meanwhile."""
     job = mgr.job(key)
@@ -245,5 +249,10 @@ else:
         st.caption(f"Not trained yet: about {steps:,} steps of {min(cfg.batch_size, n_train)} images. "
                    "Training runs in the background; you can leave this page.")  # fmt: skip
         if st.button("Start training", type="primary", icon=":material/play_arrow:"):
-            _submit(cfg)
-            st.rerun()
+            if shown_before not in (None, (dataset, method)):
+                st.warning("The dataset or method changed as you clicked Start, so epochs and batch size were "
+                           "just reset to its defaults. Check them and click Start training again.",
+                           icon=":material/warning:")  # fmt: skip
+            else:
+                _submit(cfg)
+                st.rerun()

@@ -322,9 +322,10 @@ def ensure_pairs(run: Run, space: str):
     return pairs
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=0.5)
 def job_progress(key: str) -> None:
-    """Status of a background job; reruns the page when it is done."""
+    """Status of a background job; reruns the page when it is done. Polled twice a second: the map
+    a user waits for appears at most half a second after the worker stores it."""
     job = manager().job(key)
     if job is None:
         return

@@ -100,6 +100,21 @@ def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     assert linear.endswith("%") and float(linear.rstrip("%")) > 10, f"scored after the map: {linear}"
 
 
+def test_start_clicked_as_the_method_changes_trains_nothing_and_says_why(empty_env):
+    """The browser sends the old epochs with that click, before the page has reset them."""
+    at = configure_tiny(page("1_train"), Seed=3)
+    widget(at.selectbox, "Method").set_value("supervised")
+    widget(at.button, "Start training").click().run()
+    assert not at.exception
+    assert any("changed as you clicked Start" in w.value for w in at.warning)
+    from lab.jobs import get_manager
+
+    assert not get_manager(str(empty_env)).busy(), "nothing was submitted"
+    widget(at.button, "Start training").click().run()  # the second click, with the page in step
+    assert not any("changed as you clicked Start" in w.value for w in at.warning)
+    wait_for(at, lambda a: any("Trained and stored" in s.value for s in a.success))
+
+
 def test_cancel_stops_training_and_the_page_stays_usable(empty_env):
     at = configure_tiny(page("1_train"), Epochs=200.0, Seed=2)
     widget(at.button, "Start training").click().run()

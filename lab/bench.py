@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from lab.augment import AugmentParams, augment, make_generator
 from lab.data import DatasetUnavailable, load_dataset
 from lab.losses import nt_xent
-from lab.models import Encoder
+from lab.models import EMBED_BATCH, Encoder, embed
 from lab.train import TrainConfig, build_model, pick_device
 
 
@@ -163,6 +163,21 @@ def bench_per_sample(model, images, batch, seconds, device, transform, workers: 
     return {"images_per_s": steps * batch / (time.perf_counter() - t0), "steps": steps}
 
 
+def bench_embed(model: Encoder, images: torch.Tensor, device, sizes=(EMBED_BATCH, 1024)) -> dict:
+    """Best of 2 seconds to embed `images` (eval mode, h and z) at each batch size, interleaved so a
+    slow phase of a shared machine does not favour one size."""
+    embed(model, images[:EMBED_BATCH], device)  # warm-up
+    best = {b: float("inf") for b in sizes}
+    for _ in range(2):
+        for b in sizes:
+            _sync(device)
+            t = time.perf_counter()
+            embed(model, images, device, batch_size=b)
+            _sync(device)
+            best[b] = min(best[b], time.perf_counter() - t)
+    return best
+
+
 def bench_store_load() -> dict:
     """Seconds to load a stored run and read its features (a tiny digits run in a temp store)."""
     from lab.runs import RunStore
@@ -228,6 +243,10 @@ def main(args) -> int:
     print(
         f"  float32 matmul peak: {peak:.0f} GFLOP/s; training reaches {achieved:.0f} GFLOP/s = {achieved / peak:.0%}"
     )
+    all_images = torch.cat([ds.train_images, ds.test_images])
+    emb = bench_embed(fresh_model(), all_images, device)
+    print(f"  embed all {len(all_images):,} images after training (h and z): "
+          + ", ".join(f"{s:.2f} s at batch {b}" for b, s in emb.items()))  # fmt: skip
     load = bench_store_load()
     print(f"  stored config load (RunStore.get_or_train + features): {load['seconds']:.3f} s")
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

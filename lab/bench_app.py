@@ -5,9 +5,13 @@
 - a click on a point of 70,000: the neighbours from the stored kNN table plus the image-grid data
   (target <= 0.3 s); also the one-row faiss search used before the table exists.
 
+- with --layouts: the map's UMAP layout of the run's 70,000 backbone features at several epoch
+  counts (the lab's default, LARGE_N_EPOCHS, among them): seconds, map fidelity (neighbours kept)
+  and 2-D class purity, the trade behind that default.
+
 Uses the stored default Fashion-MNIST run (70,000 rows) when there is one; otherwise a fake
 70,000-row run with random features, labels, images and map in a temporary folder (it says so).
-Run: python -c "from lab.bench_app import main; main()"  [--runs-dir DIR] [--fake]
+Run: python -m lab bench-app  [--runs-dir DIR] [--fake] [--layouts]
 """
 
 from __future__ import annotations
@@ -104,12 +108,41 @@ def bench_clicks(run, images: np.ndarray, clicks: int = 50, k: int = 16, seed: i
     return out
 
 
+def map_class_purity(xy: np.ndarray, labels: np.ndarray, k: int = 15, queries: int = 5000, seed: int = 0) -> float:
+    """Share of a sampled point's k nearest map neighbours (2-D, exact k-d tree) with its class."""
+    from sklearn.neighbors import KDTree
+
+    rows = np.random.default_rng(seed).choice(len(xy), min(len(xy), queries), replace=False)
+    xy = np.asarray(xy, dtype=np.float64)
+    near = KDTree(xy).query(xy[rows], k=k + 1, return_distance=False)[:, 1:]
+    return float((labels[near] == labels[rows, None]).mean())
+
+
+def bench_layouts(run, epochs=(200, 120, maps.LARGE_N_EPOCHS)) -> list[dict]:
+    """The map's layout of the run's backbone features at each epoch count, from one neighbour graph
+    (faiss IVF, as the app's map job builds it): seconds, neighbours kept, 2-D class purity."""
+    from lab.geometry import approx_knn_graph
+
+    x, labels = np.asarray(run.features("backbone")), np.asarray(run.labels)
+    maps.warm_up_umap()
+    sims, idx = approx_knn_graph(x, maps.N_NEIGHBORS - 1)
+    rows = []
+    for e in dict.fromkeys(epochs):
+        t = time.perf_counter()
+        xy = maps.umap_2d(x, knn=(idx, sims), epochs=e)
+        rows.append({"epochs": e, "seconds": time.perf_counter() - t, "kept": maps.neighbours_kept(idx, xy),
+                     "purity": map_class_purity(xy, labels)})  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time what the app's user waits for.")
     parser.add_argument("--runs-dir", default=None, help="runs folder (default $LAB_RUNS_DIR or ./runs)")
     parser.add_argument(
         "--fake", action="store_true", help="use a fake 70,000-row run even if a real one exists"
     )
+    parser.add_argument("--layouts", action="store_true",
+                        help="also time the map's UMAP layout at 200, 120 and 80 epochs (about a minute)")  # fmt: skip
     args = parser.parse_args(argv)
     store = RunStore(args.runs_dir)
     real = None if args.fake else _largest_fashion_run(store)
@@ -134,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             s = {"load_run_map_table_s": t_data, "with_figure_json_s": time.perf_counter() - t0,
                  "figure_json_mb": size / 1e6, "table": True}  # fmt: skip
         c = bench_clicks(run, images)
+        layouts = bench_layouts(run) if args.layouts else []
     ok_map, ok_click = s["with_figure_json_s"] <= 2.0, c["table"][0] <= 0.3
     print(f"stored run -> map figure: {s['with_figure_json_s']:.2f} s (run + map + kNN table {s['load_run_map_table_s']:.2f} s; "
           f"figure JSON {s['figure_json_mb']:.1f} MB)  target <= 2 s: {'OK' if ok_map else 'MISSED'}")  # fmt: skip
@@ -141,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(stored table)  target <= 300 ms: {'OK' if ok_click else 'MISSED'}")  # fmt: skip
     print(f"  before the table exists (one-row faiss search): median {c['search'][0] * 1000:.1f} ms, "
           f"max {c['search'][1] * 1000:.1f} ms")  # fmt: skip
+    for r in layouts:
+        default = " (the lab's default)" if r["epochs"] == maps.LARGE_N_EPOCHS else ""
+        print(f"map layout, {r['epochs']} epochs{default}: {r['seconds']:.1f} s, {r['kept']:.1%} of 14 embedding "
+              f"neighbours kept on the map, 2-D 15-NN class purity {r['purity']:.3f}")  # fmt: skip
     print(json.dumps({"map_s": round(s["with_figure_json_s"], 3), "click_ms": round(c["table"][0] * 1000, 2),
                       "click_search_ms": round(c["search"][0] * 1000, 2)}))  # fmt: skip
     return 0 if ok_map and ok_click else 1

@@ -38,7 +38,7 @@ from lab.neighbours import SPACES, save_npy_atomically, save_text_atomically, st
 
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
-LARGE_N, LARGE_N_EPOCHS = 20_000, 120
+LARGE_N, LARGE_N_EPOCHS = 20_000, 80
 
 
 def map_path(
@@ -76,7 +76,7 @@ def _import_umap():
 
 
 def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, seed: int | None = None,
-            knn: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+            knn: tuple[np.ndarray, np.ndarray] | None = None, epochs: int | None = None) -> np.ndarray:  # fmt: skip
     """UMAP of features x [N, d] to float32 [N, 2] (cosine geometry via normalised Euclidean).
 
     knn: optional (idx [N, k], cosine sims [N, k]) with self excluded, k >= n_neighbors - 1:
@@ -84,10 +84,11 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     seed: None (the app's choice) runs UMAP's layout on all cores, not bit-reproducible; a seed
     makes it reproducible but single-threaded (measured on 70,000 points, 2 cores: 68 s vs 32 s).
     Above LARGE_N points the layout runs LARGE_N_EPOCHS epochs instead of UMAP's 200 and starts
-    from PCA instead of the spectral embedding [L]: on the 70,000-point default run 14 s instead
-    of 25 s with the same map quality (15-NN kept 0.176 vs 0.177, 2-D class purity 0.709 vs
-    0.711), and the map only has to show the clusters (the neighbours shown come from the
-    embedding space, not from the map).
+    from PCA instead of the spectral embedding [L] (`epochs` overrides the count). The layout is most
+    of the time between a finished training and its map, and the map only has to show the clusters
+    (the neighbours shown come from the embedding space, not from the map). `python -m lab bench-app
+    --layouts` fits the default run's 70,000 points at 200, 120 and 80 epochs and reports seconds,
+    map fidelity and 2-D class purity (README, "Measured figures").
     """
     umap = _import_umap()
     x = l2_normalize(x)
@@ -106,7 +107,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     reducer = umap.UMAP(
         n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed,
         precomputed_knn=precomputed, n_jobs=1 if seed is not None else -1, low_memory=True,
-        n_epochs=LARGE_N_EPOCHS if n > LARGE_N else None, init="pca" if n > LARGE_N else "spectral",
+        n_epochs=epochs or (LARGE_N_EPOCHS if n > LARGE_N else None), init="pca" if n > LARGE_N else "spectral",
     )  # fmt: skip
     import warnings
 

@@ -11,8 +11,8 @@ drives Debian's chromium (Playwright, headless) through it:
 3. A click on a point of that map until the clicked image's neighbour grid is on screen (target
    0.3 s): once right away, while the worker still scores the run and computes its kNN table,
    and three times (median) once those background jobs are done.
-4. A new browser session opens the stored run's map: from the click on "Map" in the navigation
-   until the map is drawn (target 2 s).
+4. A new browser session opens the stored run's map: from the click on "Map" in the navigation,
+   once its Train page is drawn, until the map is drawn (target 2 s); three sessions, median.
 
 The runs folder starts empty except for the cached raw-pixel baseline (copied from ./runs when
 present, as the app's start-up warm-up leaves it; the output says whether it was). Headless
@@ -172,9 +172,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
 
             clicked = time.perf_counter()
+            print(f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
+                  f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)", flush=True)
             page.get_by_role("button", name="Start training").click()
             page.get_by_text("Trained and stored").wait_for(timeout=600_000)
             trained = time.perf_counter() - clicked
+            print(f"\"Trained and stored\" shown at {time.strftime('%H:%M:%S')}", flush=True)
             page.get_by_role("button", name="Open its map").click()
             page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
             rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
@@ -190,20 +193,25 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("click a point to its neighbour grid, worker idle", idle[1],
                          f"<= 0.3 s (median of 3: {', '.join(f'{t:.2f}' for t in idle)})"))  # fmt: skip
 
-            page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page2.set_default_timeout(120_000)
-            page2.goto(url)
-            page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
-            clicked = time.perf_counter()
-            page2.get_by_role("link", name="Map", exact=True).click()
-            page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
-            rows.append(("stored run: click Map to the drawn map (new session)", time.perf_counter() - clicked,
-                         "<= 2 s"))  # fmt: skip
-            page2.screenshot(path=str(shots / "bench-stored-map.png"))
+            opened = []
+            for _ in range(3):
+                page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
+                page2.set_default_timeout(120_000)
+                page2.goto(url)
+                page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
+                page2.wait_for_function(STRIP_SHOWN_JS)  # and drawn, as a user would see it before moving on
+                clicked = time.perf_counter()
+                page2.get_by_role("link", name="Map", exact=True).click()
+                page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
+                opened.append(time.perf_counter() - clicked)
+                page2.screenshot(path=str(shots / "bench-stored-map.png"))
+                page2.close()
+            rows.append(("stored run: click Map to the drawn map (new session)", sorted(opened)[1],
+                         f"<= 2 s (median of 3 sessions: {', '.join(f'{t:.2f}' for t in opened)})"))  # fmt: skip
             browser.close()
     except Exception:
         for pg in (locals().get("page2"), locals().get("page")):
-            if pg is not None:
+            if pg is not None and not pg.is_closed():
                 pg.screenshot(path=str(shots / "bench-failure.png"))
                 break
         raise

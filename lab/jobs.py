@@ -421,10 +421,13 @@ def serve() -> None:
 
 def handle(req: dict, send, should_stop) -> None:
     """run_request, with every failure turned into a readable 'failed' or 'cancelled' event.
-    The app's log gets a line per job and message with the time since the worker started."""
+    The app's log gets a line per job and message with the wall-clock time (to line up with a
+    browser's timings) and the time since the worker started."""
 
     def log(what: str) -> None:
-        print(f"[lab worker {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: {what}",
+        now = time.time()
+        clock = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 10) % 10}"
+        print(f"[lab worker {clock} {time.monotonic() - _STARTED:7.1f} s] {req['kind']} {req['key']}: {what}",
               file=sys.stderr, flush=True)  # fmt: skip
 
     def emit(**event) -> None:

@@ -82,12 +82,12 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     knn: optional (idx [N, k], cosine sims [N, k]) with self excluded, k >= n_neighbors - 1:
     a precomputed exact neighbour graph. Small inputs (N <= n_neighbors + 1) get a circle.
     seed: None (the app's choice) runs UMAP's layout on all cores, not bit-reproducible; a seed
-    makes it reproducible but single-threaded (measured on 70,000 points, 2 cores: 68 s vs 32 s).
+    makes it reproducible but single-threaded, so on 2 cores it takes about twice as long.
     Above LARGE_N points the layout runs LARGE_N_EPOCHS epochs instead of UMAP's 200 and starts
     from PCA instead of the spectral embedding [L] (`epochs` overrides the count). The layout is most
     of the time between a finished training and its map, and the map only has to show the clusters
     (the neighbours shown come from the embedding space, not from the map). `python -m lab bench-app
-    --layouts` fits the default run's 70,000 points at 200, 120 and 80 epochs and reports seconds,
+    --layouts` fits a stored full Fashion-MNIST run's 70,000 points at 200, 120 and 80 epochs and reports seconds,
     map fidelity and 2-D class purity (README, "Measured figures").
     """
     umap = _import_umap()

@@ -109,7 +109,7 @@ class Encoder(nn.Module):
 
 
 # Batches of 256 embed the default run's 70,000 images about a third faster on 2 CPU cores than
-# batches of 1,024, whose activations no longer fit the caches (`python -m lab bench` times both).
+# batches of 1,024 (`python -m lab bench` times both), probably because their activations stay in cache.
 EMBED_BATCH = 256
 
 

@@ -90,6 +90,17 @@ def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffl
     assert maps.neighbours_kept(idx, shuffled, queries=1000) < 0.02  # chance is 14 / 3000
 
 
+def test_map_class_purity_is_one_for_separate_clusters_and_chance_for_mixed_labels():
+    from lab.bench_app import map_class_purity
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 500)
+    centres = 50 * np.array([[0, 0], [1, 0], [0, 1], [1, 1]], np.float32)
+    xy = centres[labels] + rng.normal(size=(2000, 2)).astype(np.float32)
+    assert map_class_purity(xy, labels, queries=500) == pytest.approx(1.0)
+    assert abs(map_class_purity(xy, rng.permutation(labels), queries=500) - 0.25) < 0.03  # chance: 1 in 4
+
+
 def test_thumbnails_are_sharp_rgb_and_framed():
     img = np.zeros((1, 4, 4), np.uint8)
     img[0, 1, 1] = 200

@@ -253,8 +253,8 @@ else:
                    "Training runs in the background; you can leave this page.")  # fmt: skip
         if st.button("Start training", type="primary", icon=":material/play_arrow:"):
             if shown_before not in (None, (dataset, method)):
-                st.warning("The dataset or method changed as you clicked Start, so epochs and batch size were "
-                           "just reset to its defaults. Check them and click Start training again.",
+                st.warning("The dataset or method changed as you clicked Start, and epochs and batch size follow "
+                           "them: nothing was started. Check those settings, then click Start training again.",
                            icon=":material/warning:")  # fmt: skip
             else:
                 _submit(cfg)

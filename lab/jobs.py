@@ -71,7 +71,8 @@ class Job:
     state: str = "queued"  # queued, running, done, failed, cancelled
     message: str = "Waiting for the worker..."
     error: str | None = None
-    progress: Progress | None = None
+    progress: Progress | None = None  # a training job's
+    fraction: float | None = None  # share done of another job that reports it (the map's layout)
     losses: list[float] = field(default_factory=list)
     was_stored: bool = False
     submitted_at: float = field(default_factory=time.time)
@@ -176,6 +177,8 @@ def _apply(job: Job, event: dict) -> None:
     kind = event["event"]
     if kind == "message":
         job.message = event["text"]
+    elif kind == "fraction":
+        job.fraction, job.message = event["fraction"], event["text"]
     elif kind == "progress":
         job.progress = Progress(**event["progress"])
         job.losses.extend(event.get("losses", [job.progress.loss]))
@@ -354,8 +357,14 @@ def run_request(req: dict, emit, should_stop) -> None:
     run = store.load(req["run_id"])
     n = len(run.labels)
     if req["kind"] == "map":
-        emit(event="message", text=f"Laying out {n:,} points with UMAP...")
-        run_map(run, req["space"])
+        what = f"Laying out {n:,} points with UMAP"
+        emit(event="message", text=f"{what}...")
+
+        def layout_progress(fraction: float, seconds_left: float) -> None:
+            left = f" · about {seconds_left:.0f} s left" if fraction > 0 else ""
+            emit(event="fraction", fraction=fraction, text=f"{what}: {fraction:.0%} done{left}")
+
+        run_map(run, req["space"], progress=layout_progress)
         return emit(event="done", text="Map ready.")
     if req["kind"] == "scores":
         emit(event="message", text="Scoring the linear probe and the projector's kNN accuracy...")
@@ -431,7 +440,7 @@ def handle(req: dict, send, should_stop) -> None:
               file=sys.stderr, flush=True)  # fmt: skip
 
     def emit(**event) -> None:
-        if event["event"] != "progress":
+        if event["event"] not in ("progress", "fraction"):
             log(f"{event['event']} {event.get('text') or event.get('error') or ''}")
         send(**event)
 

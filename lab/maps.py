@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # Must happen before numba is imported anywhere (umap imports it).
@@ -76,7 +78,8 @@ def _import_umap():
 
 
 def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, seed: int | None = None,
-            knn: tuple[np.ndarray, np.ndarray] | None = None, epochs: int | None = None) -> np.ndarray:  # fmt: skip
+            knn: tuple[np.ndarray, np.ndarray] | None = None, epochs: int | None = None,
+            progress: Callable[[float, float], None] | None = None) -> np.ndarray:  # fmt: skip
     """UMAP of features x [N, d] to float32 [N, 2] (cosine geometry via normalised Euclidean).
 
     knn: optional (idx [N, k], cosine sims [N, k]) with self excluded, k >= n_neighbors - 1:
@@ -89,6 +92,8 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     (the neighbours shown come from the embedding space, not from the map). `python -m lab bench-app
     --layouts` fits a stored full Fashion-MNIST run's 70,000 points at 200, 120 and 80 epochs and reports seconds,
     map fidelity and 2-D class purity (README, "Measured figures").
+    progress: optional progress(fraction of the layout's epochs done, seconds left) at most twice a
+    second, read from the progress bar umap-learn draws with tqdm (`tqdm_kwds`).
     """
     umap = _import_umap()
     x = l2_normalize(x)
@@ -108,6 +113,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
         n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed,
         precomputed_knn=precomputed, n_jobs=1 if seed is not None else -1, low_memory=True,
         n_epochs=epochs or (LARGE_N_EPOCHS if n > LARGE_N else None), init="pca" if n > LARGE_N else "spectral",
+        tqdm_kwds=None if progress is None else _EpochsDone(progress).tqdm_kwds(),
     )  # fmt: skip
     import warnings
 
@@ -117,9 +123,32 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     return np.asarray(xy, dtype=np.float32)
 
 
+class _EpochsDone:
+    """A text file for tqdm that turns umap-learn's layout progress bar ("12/80") into
+    progress(fraction done, seconds left)."""
+
+    def __init__(self, progress: Callable[[float, float], None]):
+        self.progress, self.started = progress, None
+
+    def tqdm_kwds(self) -> dict:
+        return {"disable": False, "file": self, "bar_format": "{n}/{total}", "mininterval": 0.5}
+
+    def write(self, text: str) -> None:
+        done = re.findall(r"(\d+)/(\d+)", text)
+        if done and int(done[-1][1]) > 0:
+            fraction = int(done[-1][0]) / int(done[-1][1])
+            self.started = self.started or time.perf_counter()  # tqdm writes "0/80" as the layout starts
+            elapsed = time.perf_counter() - self.started
+            self.progress(fraction, elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan"))
+
+    def flush(self) -> None:
+        pass
+
+
 def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST,
-            seed: int | None = None) -> np.ndarray:  # fmt: skip
-    """The run's map in `space`: loaded when stored, otherwise computed, stored and returned."""
+            seed: int | None = None, progress: Callable[[float, float], None] | None = None) -> np.ndarray:  # fmt: skip
+    """The run's map in `space`: loaded when stored, otherwise computed, stored and returned.
+    progress: as for umap_2d, while the layout runs."""
     if space not in SPACES:
         raise ValueError(f"Unknown space '{space}'. Choose one of: {', '.join(SPACES)}.")
     xy = stored_map(run, space, n_neighbors, min_dist)
@@ -135,7 +164,7 @@ def run_map(run, space: str = "backbone", n_neighbors: int = N_NEIGHBORS, min_di
         search = approx_knn_graph if len(x) > LARGE_N else knn_search
         sims, idx = search(x, min(n_neighbors - 1, len(x) - 1))
         knn = (idx, sims)
-    xy = umap_2d(x, n_neighbors, min_dist, seed, knn=knn)
+    xy = umap_2d(x, n_neighbors, min_dist, seed, knn=knn, progress=progress)
     if knn is not None:  # written first: a stored map always has its fidelity beside it
         graph = "exact" if table is not None or len(x) <= LARGE_N else "faiss IVF"
         _store_fidelity(run, space, n_neighbors, min_dist, knn[0], xy, graph)

@@ -336,9 +336,12 @@ def job_progress(key: str) -> None:
         st.rerun()
     ahead = manager().jobs_ahead(job) if job.state == "queued" else []
     waiting = f" (queued behind: {', '.join(j.title for j in ahead)})" if ahead else ""
-    with st.status(f"{job.message}{waiting}", state="running"):
-        st.caption(f"Started {time.time() - job.submitted_at:.0f} s ago. The result is stored with the run, "
-                   "so this happens once.")  # fmt: skip
+    # Not `with st.status(...)`: leaving that block marks the status complete (a tick), and the job runs on.
+    box = st.status(f"{job.message}{waiting}", state="running")
+    box.caption(f"Started {time.time() - job.submitted_at:.0f} s ago. The result is stored with the run, "
+                "so this happens once.")  # fmt: skip
+    if job.fraction is not None:  # the map's layout reports its epochs
+        st.progress(job.fraction)
 
 
 # ---------------------------------------------------------------- images

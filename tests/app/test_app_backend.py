@@ -90,6 +90,21 @@ def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffl
     assert maps.neighbours_kept(idx, shuffled, queries=1000) < 0.02  # chance is 14 / 3000
 
 
+def test_the_map_layout_reports_its_progress_to_the_end():
+    from lab.geometry import knn_search
+    from lab.jobs import Job, _apply
+
+    x = np.random.default_rng(0).normal(size=(600, 8)).astype(np.float32)
+    sims, idx = knn_search(x, maps.N_NEIGHBORS)
+    seen = []
+    maps.umap_2d(x, knn=(idx, sims), epochs=50, progress=lambda f, left: seen.append((f, left)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and seen[-1][1] == 0.0
+    job = Job("r/map/backbone", "map", "map")  # how the app shows it: a share done and a message
+    _apply(job, {"event": "fraction", "fraction": 0.5, "text": "Laying out 600 points with UMAP: 50% done"})
+    assert job.fraction == 0.5 and job.message.endswith("50% done")
+
+
 def test_map_class_purity_is_one_for_separate_clusters_and_chance_for_mixed_labels():
     from lab.bench_app import map_class_purity
 

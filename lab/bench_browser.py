@@ -13,6 +13,8 @@ drives Debian's chromium (Playwright, headless) through it:
    and three times (median) once those background jobs are done, a second apart, as a user looks
    at each result before the next click. (Back to back, a click that follows the previous one's
    grid within a few milliseconds can wait for the rest of that rerun: 0.8-1.0 s was seen.)
+   One more click is traced (chromium's tracer), to show what the page waits for; and the cores
+   used by the worker, the app's server and chromium are sampled for 10 s while it trains.
 4. A new browser session opens the stored run's map: from the click on "Map" in the navigation,
    once its Train page is drawn, until the map is drawn (target 2 s); three sessions, median.
 
@@ -106,6 +108,67 @@ def _click(page, trace: int) -> float:
     return time.perf_counter() - clicked
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process this user can see (Linux /proc)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            out[int(entry.name)] = (int(stat[1]), cmd)
+    return out
+
+
+def _cpu_seconds(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(stat[11]) + int(stat[12])  # utime + stime
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_shares(app_pid: int, seconds: float = 10.0) -> dict[str, float]:
+    """Cores used over `seconds` by the app's worker, the app's server and this benchmark's chromium."""
+    procs = _processes()
+
+    def under(root: int) -> set[int]:
+        found, todo = set(), [root]
+        while todo:
+            pid = todo.pop()
+            found.add(pid)
+            todo += [p for p, (parent, _) in procs.items() if parent == pid]
+        return found
+
+    app, mine = under(app_pid), under(os.getpid())
+    groups = {"worker": [p for p in app if "lab.jobs" in procs[p][1]],
+              "server": [p for p in app if "streamlit" in procs[p][1] and "lab.jobs" not in procs[p][1]],
+              "chromium": [p for p in mine - app if "chrom" in procs[p][1]]}  # fmt: skip
+    before = {k: _cpu_seconds(v) for k, v in groups.items()}
+    time.sleep(seconds)
+    return {k: (_cpu_seconds(v) - before[k]) / seconds for k, v in groups.items()}
+
+
+def main_thread_waits(trace_path: Path) -> tuple[float, float]:
+    """From a chromium trace: the longest task on the page's main thread and the time that thread
+    spent waiting for the GPU process to read a canvas back (GLES2::ReadPixels), in ms."""
+    import json
+
+    data = json.loads(trace_path.read_text())
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    main = {(e["pid"], e["tid"]) for e in events
+            if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}  # fmt: skip
+    on_main = [e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main]
+    longest = max((e["dur"] for e in on_main if "toplevel" in e.get("cat", "")), default=0)
+    read_back = sum(e["dur"] for e in on_main if e["name"] == "GLES2::ReadPixels")
+    return longest / 1000, read_back / 1000
+
+
 def _wait_for_files(folder: Path, names: list[str], timeout: float = 300) -> None:
     """Until the background jobs have written these files (the worker is idle after them)."""
     deadline = time.time() + timeout
@@ -177,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
                   f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)", flush=True)
             page.get_by_role("button", name="Start training").click()
+            page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
+            time.sleep(5)
+            shares = cpu_shares(proc.pid)
+            print("cores used while training (10 s): " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()), flush=True)
             page.get_by_text("Trained and stored").wait_for(timeout=600_000)
             trained = time.perf_counter() - clicked
             print(f"\"Trained and stored\" shown at {time.strftime('%H:%M:%S')}", flush=True)
@@ -197,6 +264,16 @@ def main(argv: list[str] | None = None) -> int:
                 idle.append(_click(page, k))
             rows.append(("click a point to its neighbour grid, worker idle", sorted(idle)[1],
                          f"<= 0.3 s (median of 3, in click order: {', '.join(f'{t:.2f}' for t in idle)})"))  # fmt: skip
+            # One more click under chromium's tracer (slower for it; not in the figures above), to see
+            # what the page's main thread waits for.
+            time.sleep(1)
+            trace = shots / "bench-click-trace.json"
+            browser.start_tracing(page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"])
+            traced = _click(page, 4)
+            browser.stop_tracing()
+            longest, read_back = main_thread_waits(trace)
+            print(f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
+                  f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})", flush=True)
 
             opened = []
             for _ in range(3):

@@ -105,6 +105,25 @@ def test_the_map_layout_reports_its_progress_to_the_end():
     assert job.fraction == 0.5 and job.message.endswith("50% done")
 
 
+def test_a_chromium_trace_gives_the_main_threads_longest_task_and_its_read_backs(tmp_path):
+    import json
+
+    from lab.bench_browser import main_thread_waits
+
+    main, gpu = {"pid": 1, "tid": 1}, {"pid": 2, "tid": 5}
+    events = [
+        {**main, "ph": "M", "name": "thread_name", "args": {"name": "CrRendererMain"}},
+        {**gpu, "ph": "M", "name": "thread_name", "args": {"name": "CrGpuMain"}},
+        {**main, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 0, "dur": 200_000},
+        {**main, "ph": "X", "name": "GLES2::ReadPixels", "cat": "gpu", "ts": 10, "dur": 150_000},
+        {**main, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 300_000, "dur": 40_000},
+        {**main, "ph": "X", "name": "GLES2::ReadPixels", "cat": "gpu", "ts": 300_010, "dur": 20_000},
+        {**gpu, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 0, "dur": 900_000},
+    ]
+    (tmp_path / "t.json").write_text(json.dumps({"traceEvents": events}))
+    assert main_thread_waits(tmp_path / "t.json") == (200.0, 170.0)  # the GPU thread's task is not the page's
+
+
 def test_map_class_purity_is_one_for_separate_clusters_and_chance_for_mixed_labels():
     from lab.bench_app import map_class_purity
 

@@ -176,9 +176,10 @@ except ValueError as exc:
 @st.fragment(run_every=2.0)
 def training_progress(key: str) -> None:
     """Polls the background job; the rest of the page stays usable meanwhile. Every 2 s, not more
-    often: measured on 2 cores, polling every second took the browser 0.21 cores instead of 0.12 to
-    redraw the progress and loss chart, and training ran about 5 % slower. (The map's job starts in
-    the worker the moment training ends, whatever this page does.)"""
+    often: in a one-off comparison on 2 cores, polling every second took chromium 0.21 cores instead
+    of 0.12 to redraw the progress and loss chart, and training ran about 5 % slower (`python -m lab
+    bench-browser` prints the cores used as the app is). The map's job starts in the worker the
+    moment training ends, whatever this page does."""
     job = mgr.job(key)
     if job is None:
         return

@@ -131,7 +131,11 @@ def cmd_bench_geometry(args) -> int:
 def cmd_bench_app(args) -> int:
     from lab.bench_app import main as bench_app_main
 
-    argv = (["--runs-dir", args.runs_dir] if args.runs_dir else []) + ["--fake"] * args.fake + ["--layouts"] * args.layouts
+    argv = (
+        (["--runs-dir", args.runs_dir] if args.runs_dir else [])
+        + ["--fake"] * args.fake
+        + ["--layouts"] * args.layouts
+    )
     return bench_app_main(argv) or 0
 
 
@@ -174,7 +178,9 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_bench_geometry)
     p = sub.add_parser("bench-app", help="stored-run map load and click-to-neighbours timings (70k points)")
     p.add_argument("--fake", action="store_true", help="a fake 70,000-row run even if a real one is stored")
-    p.add_argument("--layouts", action="store_true", help="also the map's UMAP layout at 200, 120 and 80 epochs")
+    p.add_argument(
+        "--layouts", action="store_true", help="also the map's UMAP layout at 200, 120 and 80 epochs"
+    )
     p.set_defaults(func=cmd_bench_app)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in headless chromium"

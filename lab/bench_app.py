@@ -108,7 +108,9 @@ def bench_clicks(run, images: np.ndarray, clicks: int = 50, k: int = 16, seed: i
     return out
 
 
-def map_class_purity(xy: np.ndarray, labels: np.ndarray, k: int = 15, queries: int = 5000, seed: int = 0) -> float:
+def map_class_purity(
+    xy: np.ndarray, labels: np.ndarray, k: int = 15, queries: int = 5000, seed: int = 0
+) -> float:
     """Share of a sampled point's k nearest map neighbours (2-D, exact k-d tree) with its class."""
     from sklearn.neighbors import KDTree
 

@@ -237,16 +237,22 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
 
             clicked = time.perf_counter()
-            print(f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
-                  f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)", flush=True)
+            print(
+                f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
+                f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)",
+                flush=True,
+            )
             page.get_by_role("button", name="Start training").click()
             page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
             time.sleep(5)
             shares = cpu_shares(proc.pid)
-            print("cores used while training (10 s): " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()), flush=True)
+            print(
+                "cores used while training (10 s): " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()),
+                flush=True,
+            )
             page.get_by_text("Trained and stored").wait_for(timeout=600_000)
             trained = time.perf_counter() - clicked
-            print(f"\"Trained and stored\" shown at {time.strftime('%H:%M:%S')}", flush=True)
+            print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
             page.get_by_role("button", name="Open its map").click()
             page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
             rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
@@ -268,12 +274,17 @@ def main(argv: list[str] | None = None) -> int:
             # what the page's main thread waits for.
             time.sleep(1)
             trace = shots / "bench-click-trace.json"
-            browser.start_tracing(page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"])
+            browser.start_tracing(
+                page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"]
+            )
             traced = _click(page, 4)
             browser.stop_tracing()
             longest, read_back = main_thread_waits(trace)
-            print(f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
-                  f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})", flush=True)
+            print(
+                f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
+                f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})",
+                flush=True,
+            )
 
             opened = []
             for _ in range(3):

@@ -114,11 +114,32 @@ def test_a_chromium_trace_gives_the_main_threads_longest_task_and_its_read_backs
     events = [
         {**main, "ph": "M", "name": "thread_name", "args": {"name": "CrRendererMain"}},
         {**gpu, "ph": "M", "name": "thread_name", "args": {"name": "CrGpuMain"}},
-        {**main, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 0, "dur": 200_000},
+        {
+            **main,
+            "ph": "X",
+            "name": "ThreadControllerImpl::RunTask",
+            "cat": "toplevel",
+            "ts": 0,
+            "dur": 200_000,
+        },
         {**main, "ph": "X", "name": "GLES2::ReadPixels", "cat": "gpu", "ts": 10, "dur": 150_000},
-        {**main, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 300_000, "dur": 40_000},
+        {
+            **main,
+            "ph": "X",
+            "name": "ThreadControllerImpl::RunTask",
+            "cat": "toplevel",
+            "ts": 300_000,
+            "dur": 40_000,
+        },
         {**main, "ph": "X", "name": "GLES2::ReadPixels", "cat": "gpu", "ts": 300_010, "dur": 20_000},
-        {**gpu, "ph": "X", "name": "ThreadControllerImpl::RunTask", "cat": "toplevel", "ts": 0, "dur": 900_000},
+        {
+            **gpu,
+            "ph": "X",
+            "name": "ThreadControllerImpl::RunTask",
+            "cat": "toplevel",
+            "ts": 0,
+            "dur": 900_000,
+        },
     ]
     (tmp_path / "t.json").write_text(json.dumps({"traceEvents": events}))
     assert main_thread_waits(tmp_path / "t.json") == (200.0, 170.0)  # the GPU thread's task is not the page's

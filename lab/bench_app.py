@@ -108,18 +108,6 @@ def bench_clicks(run, images: np.ndarray, clicks: int = 50, k: int = 16, seed: i
     return out
 
 
-def map_class_purity(
-    xy: np.ndarray, labels: np.ndarray, k: int = 15, queries: int = 5000, seed: int = 0
-) -> float:
-    """Share of a sampled point's k nearest map neighbours (2-D, exact k-d tree) with its class."""
-    from sklearn.neighbors import KDTree
-
-    rows = np.random.default_rng(seed).choice(len(xy), min(len(xy), queries), replace=False)
-    xy = np.asarray(xy, dtype=np.float64)
-    near = KDTree(xy).query(xy[rows], k=k + 1, return_distance=False)[:, 1:]
-    return float((labels[near] == labels[rows, None]).mean())
-
-
 def bench_layouts(run, epochs=(200, 120, maps.LARGE_N_EPOCHS)) -> list[dict]:
     """The map's layout of the run's backbone features at each epoch count, from one neighbour graph
     (faiss IVF, as the app's map job builds it): seconds, neighbours kept, 2-D class purity."""
@@ -133,7 +121,7 @@ def bench_layouts(run, epochs=(200, 120, maps.LARGE_N_EPOCHS)) -> list[dict]:
         t = time.perf_counter()
         xy = maps.umap_2d(x, knn=(idx, sims), epochs=e)
         rows.append({"epochs": e, "seconds": time.perf_counter() - t, "kept": maps.neighbours_kept(idx, xy),
-                     "purity": map_class_purity(xy, labels)})  # fmt: skip
+                     "purity": maps.map_class_purity(xy, labels)})  # fmt: skip
     return rows
 
 

@@ -219,16 +219,30 @@ def neighbours_kept(idx: np.ndarray, xy: np.ndarray, k: int = N_NEIGHBORS - 1, q
     exact, by a k-d tree), averaged. 1 = every neighbourhood kept; a random map keeps about
     k / N. A map keeps clusters far better than it keeps exact neighbours, which is why the app
     shows a clicked image's neighbours from the embedding, not from the map."""
-    from sklearn.neighbors import KDTree  # in 2-D a k-d tree is far quicker than a flat search
-
-    n = len(xy)
-    k = min(k, idx.shape[1], n - 1)
-    rows = np.random.default_rng(seed).choice(n, min(n, queries), replace=False)
-    near = KDTree(np.asarray(xy, dtype=np.float64)).query(np.asarray(xy[rows], dtype=np.float64), k=k + 1,
-                                                          return_distance=False)  # fmt: skip
+    k = min(k, idx.shape[1], len(xy) - 1)
+    rows, near = nearest_on_map(xy, k + 1, queries, seed)
     kept = [len(set(e[:k].tolist()) & set([j for j in m.tolist() if j != r][:k]))
             for r, e, m in zip(rows.tolist(), idx[rows], near, strict=True)]  # fmt: skip
     return float(np.mean(kept) / k)
+
+
+def map_class_purity(xy: np.ndarray, labels: np.ndarray, k: int = N_NEIGHBORS, queries: int = FIDELITY_QUERIES,
+                     seed: int = 0) -> float:  # fmt: skip
+    """Share of a seeded sample of rows' k nearest map neighbours (self excluded) in the row's class:
+    how well the map separates the classes, whatever it keeps of exact neighbourhoods [L]."""
+    rows, near = nearest_on_map(xy, k + 1, queries, seed)
+    labels = np.asarray(labels)
+    return float((labels[near[:, 1:]] == labels[rows, None]).mean())
+
+
+def nearest_on_map(xy: np.ndarray, k: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, near [len(rows), k]): `queries` seeded rows and their k nearest points on the 2-D map,
+    themselves usually first (exact Euclidean, by a k-d tree: in 2-D far quicker than a flat search)."""
+    from sklearn.neighbors import KDTree
+
+    rows = np.random.default_rng(seed).choice(len(xy), min(len(xy), queries), replace=False)
+    xy = np.asarray(xy, dtype=np.float64)
+    return rows, KDTree(xy).query(xy[rows], k=k, return_distance=False)
 
 
 _WARM = {"done": False, "seconds": None}

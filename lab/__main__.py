@@ -109,7 +109,7 @@ def cmd_runs(args) -> int:
         c, m = r.config, r.metrics
         px = m.get("pixels", {})
         print(f"{r.id:12}  {c.method:10} {c.dataset:14} {c.encoder + '-' + str(c.width):9} "
-              f"{c.embedding_size:>5} {c.aug_strength:>4} {c.epochs:>5}  {m['knn_acc']:>6.3f} {m.get('linear_acc', float('nan')):>6.3f}"
+              f"{c.embedding_size:>5} {c.aug_strength:>4} {c.epochs:>5}  {m.get('knn_acc', float('nan')):>6.3f} {m.get('linear_acc', float('nan')):>6.3f}"
               f"  {px.get('knn_acc', float('nan')):>6.3f} {px.get('linear_acc', float('nan')):>6.3f}"
               f"  {m.get('train_seconds', 0):>7}")  # fmt: skip
     return 0

@@ -42,7 +42,7 @@ from pathlib import Path
 from lab.baselines import pixel_baseline
 from lab.data import DatasetUnavailable
 from lab.runs import Run, RunStore, RunStoreError, run_id
-from lab.train import Progress, TrainConfig, TrainingCancelled, TrainingDiverged
+from lab.train import Progress, TrainConfig, TrainingCancelled, TrainingDiverged, warm_up_training
 
 ACTIVE = ("queued", "running")
 KNOWN_ERRORS = (ValueError, DatasetUnavailable, TrainingDiverged, RunStoreError, OSError)
@@ -334,6 +334,8 @@ def run_request(req: dict, emit, should_stop) -> None:
             text="Compiling UMAP's kernels (numba; once per app start, mostly from its disk cache)...",
         )
         seconds = warm_up_umap()
+        emit(event="message", text="Loading torch's optimiser code (once per app start)...")
+        seconds += warm_up_training()
         # The default dataset's raw-pixel baseline, shown beside every run, is computed once per
         # runs folder; doing it now keeps it off the first training's wait. (The app tests turn it
         # off with LAB_WARM_UP_BASELINE=0: they train on digits.)
@@ -342,7 +344,7 @@ def run_request(req: dict, emit, should_stop) -> None:
             with contextlib.suppress(DatasetUnavailable):  # no Fashion-MNIST: nothing to prepare
                 emit(event="message", text=f"Scoring the raw-pixel baseline of {cfg.dataset} (once)...")
                 pixel_baseline(cfg.dataset, cfg.subset, cfg.seed, root=store.root)
-        return emit(event="done", text=f"UMAP is warm ({seconds:.0f} s).")
+        return emit(event="done", text=f"UMAP and torch are warm ({seconds:.0f} s).")
     if req["kind"] == "train":
         emit(event="message", text="Loading the dataset...")
         run, was_stored = store.get_or_train(
@@ -367,7 +369,7 @@ def run_request(req: dict, emit, should_stop) -> None:
         run_map(run, req["space"], progress=layout_progress)
         return emit(event="done", text="Map ready.")
     if req["kind"] == "scores":
-        emit(event="message", text="Scoring the linear probe and the projector's kNN accuracy...")
+        emit(event="message", text="Scoring the run: kNN accuracy on h and z, then the linear probe...")
         store.complete_scores(run.id)
         return emit(event="done", text="Scores ready.")
     if req["kind"] == "table":

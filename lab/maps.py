@@ -18,7 +18,8 @@ imported, so later processes reuse the compiled code. umap-learn 0.5 leaves thre
 kernels out of numba's disk cache (no `cache=True`), so every new process compiled them again:
 about 10 s per worker process, test process or CLI run on 2 cores. `_import_umap()` turns numba's
 cache on for them (`Dispatcher.enable_caching`, numba's own switch): the app's warm-up job, whose
-time the worker logs ("UMAP is warm (N s)", the import included), now takes about 3 s.
+time the worker logs ("UMAP and torch are warm (N s)", the import included), now takes about 3 s
+for UMAP (about 1.7 s more for torch's optimiser code, `lab.train.warm_up_training`).
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def run_label(run: Run) -> str:
     m, px = run.metrics, run.metrics.get("pixels", {})
     return (
         f"{run.config.method} · {run.config.dataset} · p={run.config.embedding_size} · "
-        f"kNN {m['knn_acc']:.1%} (pixels {px.get('knn_acc', float('nan')):.1%})"
+        f"kNN {acc(m, 'knn_acc')} (pixels {px.get('knn_acc', float('nan')):.1%})"
     )
 
 
@@ -225,7 +225,7 @@ def metric_cards(run: Run) -> None:
         return None if base is None or v is None else f"{100 * (v - base):+.1f} pts vs pixels"
 
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("kNN accuracy (k=20, h)", acc(m, "knn_acc"), delta(m["knn_acc"], pk), border=True)
+    c1.metric("kNN accuracy (k=20, h)", acc(m, "knn_acc"), delta(m.get("knn_acc"), pk), border=True)
     c2.metric("Linear probe (h)", acc(m, "linear_acc"), delta(m.get("linear_acc"), pl), border=True)
     c3.metric("kNN accuracy (k=20, z)", acc(m, "knn_acc_projector"), delta(m.get("knn_acc_projector"), pk),
               border=True)  # fmt: skip

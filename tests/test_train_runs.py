@@ -67,8 +67,12 @@ def test_deferred_scores_arrive_later_with_the_same_values(tmp_path, tiny_run, m
     """The app stores a run before its linear probe; completing it gives what scoring at once gives."""
     deferred = RunStore(tmp_path)
     run, _ = deferred.get_or_train(TrainConfig(**TINY), defer_scores=True)
-    assert run.pending == ["knn_acc_projector", "linear_acc"]
-    assert "linear_acc" not in run.metrics and run.metrics["knn_acc"] == tiny_run.metrics["knn_acc"]
+    assert run.pending == ["knn_acc", "knn_acc_projector", "linear_acc"]
+    assert not {"knn_acc", "knn_acc_projector", "linear_acc"} & set(run.metrics)
+    assert (
+        run.metrics["n_test"] == tiny_run.metrics["n_test"]
+        and run.features().shape == tiny_run.features().shape
+    )
     done = deferred.complete_scores(run.id)
     assert done.pending == [] and "pending_scores" not in json.loads((done.path / "metrics.json").read_text())
     for key in ("knn_acc", "knn_acc_projector", "linear_acc"):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab import export, maps
-from lab.neighbours import neighbours_of, thumbnail
+from lab.neighbours import neighbours_of, prepare_search, thumbnail
 from pages import common
 
 st.title("Map of the representation")
@@ -31,6 +31,7 @@ space = st.segmented_control("Embedding space", ["backbone", "projector"], defau
                              help="Backbone features h are what probes use; projector embeddings z are where "
                                   "the loss is computed.") or "backbone"  # fmt: skip
 if not common.ensure_map(run, space):
+    common.run_images(root, run.id)  # meanwhile, so that the map's first click finds them loaded
     st.stop()
 
 
@@ -54,6 +55,7 @@ def explore() -> None:
         images = common.run_images(root, run.id)  # loaded before the first click, so a click only reads
         row = common.selected_row(run)
         if row is None:
+            prepare_search(run, space)  # so the first click does not build the search index
             st.info(
                 "Click a dot on the map to see that image and its nearest neighbours.",
                 icon=":material/touch_app:",

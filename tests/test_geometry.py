@@ -10,6 +10,7 @@ from lab.geometry import (
     approx_knn_graph,
     calinski_harabasz,
     class_purity,
+    cosine_index,
     cross_class_pairs,
     density_grid,
     knn_density,
@@ -127,6 +128,21 @@ def test_knn_search_excludes_the_point_itself_even_among_duplicates():
     assert np.all(np.diff(sims, axis=1) <= 1e-6)
     _, idx_q = knn_search(x, 4, query_rows=np.array([0, 50]))
     assert 0 not in idx_q[0] and 50 not in idx_q[1]
+
+
+def test_a_prebuilt_index_gives_the_same_neighbours_and_refuses_other_features():
+    x, _ = clustered(n=80)
+    x = np.concatenate([x, x[:3]])  # duplicates: the point itself is still excluded
+    rows = np.array([0, 5, 80])
+    index = cosine_index(x)
+    sims, idx = knn_search(x, 6, query_rows=rows, index=index)
+    ref_sims, ref_idx = knn_search(x, 6, query_rows=rows)
+    assert (idx == ref_idx).all() and not (idx == rows[:, None]).any()
+    np.testing.assert_allclose(sims, ref_sims, atol=1e-6)
+    with pytest.raises(ValueError, match="the index holds 83 x"):
+        knn_search(x[:-1], 6, query_rows=rows[:2], index=index)
+    with pytest.raises(ValueError, match="k=83"):
+        knn_search(x, 83, query_rows=rows, index=index)
 
 
 def test_approximate_graph_finds_most_exact_neighbours_and_never_the_point_itself():

@@ -30,8 +30,12 @@ def test_a_click_reads_the_same_neighbours_as_a_fresh_faiss_search(run):
 
 
 def test_neighbours_fall_back_to_a_search_before_the_table_exists(run):
+    neighbours.prepare_search(run, "projector")  # as the map page does before the first click
     nb = neighbours.neighbours_of(run, 3, k=8, space="projector")
     assert not nb.from_table and len(nb.rows) == 8
+    sims, idx = knn_search(run.features("projector"), 8, query_rows=np.array([3]))
+    assert (nb.rows == idx[0]).all(), "the cached index finds what a fresh faiss search finds"
+    np.testing.assert_allclose(nb.sims, sims[0], atol=1e-5)
     assert nb.cross_class_share == pytest.approx(nb.other_class.mean())
 
 

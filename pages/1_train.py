@@ -178,8 +178,9 @@ def training_progress(key: str) -> None:
     """Polls the background job; the rest of the page stays usable meanwhile. Every 2 s, not more
     often: in a one-off comparison on 2 cores, polling every second took chromium 0.21 cores instead
     of 0.12 to redraw the progress and loss chart, and training ran about 5 % slower (`python -m lab
-    bench-browser` prints the cores used as the app is). The map's job starts in the worker the
-    moment training ends, whatever this page does."""
+    bench-browser` prints the cores used as the app is). The live loss curve is a static SVG for the
+    same reason (common.live_loss_svg). The map's job starts in the worker the moment training ends,
+    whatever this page does."""
     job = mgr.job(key)
     if job is None:
         return
@@ -202,7 +203,7 @@ def training_progress(key: str) -> None:
             st.progress(
                 min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
             )
-            common.loss_chart(job.losses, height=220)
+            st.image(common.live_loss_svg(job.losses, pr.total_steps), width="stretch")
         if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
             job.cancel()
             st.rerun()

@@ -257,6 +257,39 @@ def loss_chart(losses, height: int = 220) -> None:
     st.plotly_chart(fig, config={"displaylogo": False, "displayModeBar": False})
 
 
+def live_loss_svg(losses, total_steps: int, width: int = 960, height: int = 190) -> str:
+    """The loss curve while training runs, as a small static SVG (x: step 0 to total_steps, so the
+    curve grows as training advances). Redrawing a plotly chart every 2 s cost the browser 0.12 of a
+    core instead of 0.08 and slowed training in the app by about 8 % on 2 cores (one-off A/B of the
+    Train page in headless chromium, 4 runs each); an SVG image costs what no chart costs. The finished
+    run gets the interactive plotly chart (`loss_chart`)."""
+    y = np.asarray(losses, dtype=float)
+    y = y[np.isfinite(y)]
+    left, right, top, bottom = 52, 10, 10, 22
+    w, h = width - left - right, height - top - bottom
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" font-family="sans-serif" font-size="11" fill="#555">',
+             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="white" stroke="#ddd"/>']  # fmt: skip
+    total = max(int(total_steps), len(y), 1)
+    if len(y):
+        steps = np.arange(len(y))
+        if len(y) > 800:  # a few hundred vertices draw the same line
+            keep = np.unique(np.r_[np.linspace(0, len(y) - 1, 800).astype(int), len(y) - 1])
+            steps, y = steps[keep], y[keep]
+        lo, hi = float(y.min()), float(y.max())
+        span = hi - lo if hi > lo else 1.0
+        xs = left + steps / max(total - 1, 1) * w
+        ys = top + (hi - y) / span * h
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+        parts += [f'<polyline fill="none" stroke="#636efa" stroke-width="1.5" points="{points}"/>',
+                  f'<text x="{left - 6}" y="{top + 9}" text-anchor="end">{hi:.3f}</text>',
+                  f'<text x="{left - 6}" y="{top + h}" text-anchor="end">{lo:.3f}</text>',
+                  f'<text x="{left - 6}" y="{top + h / 2 + 4}" text-anchor="end">loss</text>']  # fmt: skip
+    parts += [f'<text x="{left}" y="{height - 6}">step 0</text>',
+              f'<text x="{left + w}" y="{height - 6}" text-anchor="end">step {total:,}</text>', "</svg>"]  # fmt: skip
+    return "".join(parts)
+
+
 # ---------------------------------------------------------------- map figure
 @st.cache_resource(show_spinner="Drawing the map...", max_entries=8)
 def map_figure(root: str, rid: str, space: str) -> go.Figure:
@@ -265,7 +298,7 @@ def map_figure(root: str, rid: str, space: str) -> go.Figure:
     run = load_run(root, rid)
     xy, labels = run_map(root, rid, space), run.labels
     names = class_names(run.config.dataset)
-    size = 3 if len(xy) > 20_000 else 6
+    size = 2 if len(xy) > 20_000 else 6
     fig = go.Figure()
     for c, name in enumerate(names):
         rows = np.flatnonzero(labels == c)

@@ -265,3 +265,21 @@ def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_ta
             job.cancel()
     assert [j.kind for j in front] == ["map", "scores", "table"]
     assert all(j.run is run for j in front)
+
+
+def test_the_live_loss_curve_draws_every_step_within_its_frame_and_labels_the_range():
+    import re
+
+    from pages.common import live_loss_svg
+
+    losses = [6.0, 5.0, 5.5, 4.0]
+    svg = live_loss_svg(losses, total_steps=10, width=300, height=120)
+    points = re.search(r'<polyline [^>]*points="([^"]+)"', svg).group(1).split()
+    xy = np.array([[float(v) for v in p.split(",")] for p in points])
+    assert len(xy) == 4 and (np.diff(xy[:, 0]) > 0).all(), "one vertex per step, left to right"
+    assert xy[:, 0].max() < 300 / 2, "4 of 10 steps fill under half of the width"
+    assert xy[3, 1] == xy[:, 1].max() and xy[0, 1] == xy[:, 1].min(), "the lowest loss is drawn lowest"
+    assert ">6.000<" in svg and ">4.000<" in svg and ">step 10<" in svg
+    long = live_loss_svg(np.linspace(5, 1, 5000), total_steps=5000)
+    assert len(re.search(r'points="([^"]+)"', long).group(1).split()) <= 801
+    assert "<polyline" not in live_loss_svg([], total_steps=10) and live_loss_svg([], 10).endswith("</svg>")

@@ -26,12 +26,14 @@ chromium draws WebGL in software (SwiftShader), which a desktop browser with a G
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -169,6 +171,27 @@ def main_thread_waits(trace_path: Path) -> tuple[float, float]:
     return longest / 1000, read_back / 1000
 
 
+def worker_timeline(
+    log_text: str, since: float, kinds=("warm-up", "train", "map")
+) -> list[tuple[float, str]]:
+    """(seconds after `since`, what) for the worker's log lines of these job kinds, from the app's log
+    (`[lab worker 00:46:06.1    41.4 s] train c9e1...: message Embedding ...`, wall-clock times of
+    today in local time)."""
+    import re
+
+    out = []
+    day = time.localtime(since)
+    for m in re.finditer(r"\[lab worker (\d\d):(\d\d):(\d\d\.\d)\s+[\d.]+ s\] (\S+) \S+: (.*)", log_text):
+        hh, mm, ss, kind, what = m.groups()
+        if kind not in kinds:
+            continue
+        wall = time.mktime((day.tm_year, day.tm_mon, day.tm_mday, int(hh), int(mm), 0, 0, 0, -1)) + float(ss)
+        if wall - since < -12 * 3600:  # the line was written after midnight
+            wall += 24 * 3600
+        out.append((wall - since, f"{kind}: {what}"))
+    return out
+
+
 def _wait_for_files(folder: Path, names: list[str], timeout: float = 300) -> None:
     """Until the background jobs have written these files (the worker is idle after them)."""
     deadline = time.time() + timeout
@@ -236,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 browser.close()
                 return 0
 
-            clicked = time.perf_counter()
+            clicked, clicked_wall = time.perf_counter(), time.time()
             print(
                 f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
                 f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)",
@@ -254,9 +277,25 @@ def main(argv: list[str] | None = None) -> int:
             trained = time.perf_counter() - clicked
             print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
             page.get_by_role("button", name="Open its map").click()
+            # the cores used while the map is laid out, sampled beside the wait (4 s, from 1 s in)
+            map_shares: dict = {}
+            sampler = threading.Thread(
+                target=lambda: (time.sleep(1), map_shares.update(cpu_shares(proc.pid, 4.0))), daemon=True
+            )
+            sampler.start()
             page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
+            sampler.join()
+            print("cores used while the map was laid out (4 s): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in map_shares.items()), flush=True)  # fmt: skip
             rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
                          f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
+            log.flush()
+            print("the worker, in seconds after the click (from the app's log):")
+            for after, what in worker_timeline((runs / "app.log").read_text(errors="replace"), clicked_wall):
+                print(f"  {after:6.1f}  {what}")
+            trained_run = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
+            m = json.loads((trained_run / "metrics.json").read_text())
+            print(f"training itself: {m['train_seconds']} s at {m['images_per_s']:,.0f} images/s", flush=True)
             page.screenshot(path=str(shots / "bench-map-after-training.png"))
 
             rows.append(("click a point to its neighbour grid, right away", _click(page, 0),

@@ -283,3 +283,25 @@ def test_the_live_loss_curve_draws_every_step_within_its_frame_and_labels_the_ra
     long = live_loss_svg(np.linspace(5, 1, 5000), total_steps=5000)
     assert len(re.search(r'points="([^"]+)"', long).group(1).split()) <= 801
     assert "<polyline" not in live_loss_svg([], total_steps=10) and live_loss_svg([], 10).endswith("</svg>")
+
+
+def test_the_browser_benchmark_reads_the_workers_timeline_from_the_app_log():
+    import time
+
+    from lab.bench_browser import worker_timeline
+
+    since = time.mktime((2026, 11, 24, 0, 46, 0, 0, 0, -1))
+    log = (
+        "Uvicorn server started\n"
+        "[lab worker 00:45:58.7     4.0 s] warm-up warm-up: done UMAP and torch are warm (4 s).\n"
+        "[lab worker 00:46:06.1    41.4 s] train c9e132da21ec: message Embedding the evaluation images...\n"
+        "[lab worker 00:46:19.9    55.2 s] scores c9e132da21ec/scores: started\n"
+        "[lab worker 00:46:19.9    55.2 s] map c9e132da21ec/map/backbone: done Map ready.\n"
+    )
+    got = worker_timeline(log, since)
+    assert [round(t, 1) for t, _ in got] == [-1.3, 6.1, 19.9], "the scores job is left out"
+    assert got[1][1] == "train: message Embedding the evaluation images..."
+    late = worker_timeline(
+        "[lab worker 00:00:01.0  1.0 s] map m: started\n", time.mktime((2026, 11, 23, 23, 59, 59, 0, 0, -1))
+    )
+    assert round(late[0][0], 1) == 2.0, "a line written after midnight"

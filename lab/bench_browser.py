@@ -192,6 +192,15 @@ def worker_timeline(
     return out
 
 
+def manager_busy(runs: Path) -> bool:
+    """Whether the app's worker has a job after the map: its scores, table or pairs are not all stored."""
+    run_dir = next((p for p in runs.iterdir() if (p / "metrics.json").is_file()), None)
+    if run_dir is None:
+        return True
+    done = all((run_dir / n).is_file() for n in ("knn-backbone-k50.npy", "pairs-backbone-top100.npy"))
+    return not done or "pending_scores" in (run_dir / "metrics.json").read_text()
+
+
 def _wait_for_files(folder: Path, names: list[str], timeout: float = 300) -> None:
     """Until the background jobs have written these files (the worker is idle after them)."""
     deadline = time.time() + timeout
@@ -240,113 +249,129 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.set_default_timeout(120_000)
+            try:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                page.set_default_timeout(120_000)
 
-            start = time.perf_counter()
-            proc = subprocess.Popen(["make", "run"], cwd=REPO, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-            wait_healthy(url, proc)
-            healthy = time.perf_counter() - start
-            page.goto(url)
-            page.get_by_role("button", name="Start training").wait_for()
-            page.wait_for_function(STRIP_SHOWN_JS)
-            rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
-                         f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
-            page.screenshot(path=str(shots / "bench-first-page.png"))
-            if args.start_only:
-                browser.close()
-                return 0
+                start = time.perf_counter()
+                proc = subprocess.Popen(["make", "run"], cwd=REPO, env=env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                wait_healthy(url, proc)
+                healthy = time.perf_counter() - start
+                page.goto(url)
+                page.get_by_role("button", name="Start training").wait_for()
+                page.wait_for_function(STRIP_SHOWN_JS)
+                rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
+                             f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
+                page.screenshot(path=str(shots / "bench-first-page.png"))
+                if args.start_only:
+                    browser.close()
+                    return 0
 
-            clicked, clicked_wall = time.perf_counter(), time.time()
-            print(
-                f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
-                f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)",
-                flush=True,
-            )
-            page.get_by_role("button", name="Start training").click()
-            page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
-            time.sleep(5)
-            shares = cpu_shares(proc.pid)
-            print(
-                "cores used while training (10 s): " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()),
-                flush=True,
-            )
-            page.get_by_text("Trained and stored").wait_for(timeout=600_000)
-            trained = time.perf_counter() - clicked
-            print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
-            page.get_by_role("button", name="Open its map").click()
-            # the cores used while the map is laid out, sampled beside the wait (4 s, from 1 s in)
-            map_shares: dict = {}
-            sampler = threading.Thread(
-                target=lambda: (time.sleep(1), map_shares.update(cpu_shares(proc.pid, 4.0))), daemon=True
-            )
-            sampler.start()
-            page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
-            sampler.join()
-            print("cores used while the map was laid out (4 s): "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in map_shares.items()), flush=True)  # fmt: skip
-            rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
-                         f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
-            log.flush()
-            print("the worker, in seconds after the click (from the app's log):")
-            for after, what in worker_timeline((runs / "app.log").read_text(errors="replace"), clicked_wall):
-                print(f"  {after:6.1f}  {what}")
-            trained_run = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
-            m = json.loads((trained_run / "metrics.json").read_text())
-            print(f"training itself: {m['train_seconds']} s at {m['images_per_s']:,.0f} images/s", flush=True)
-            page.screenshot(path=str(shots / "bench-map-after-training.png"))
+                clicked, clicked_wall = time.perf_counter(), time.time()
+                print(
+                    f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
+                    f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)",
+                    flush=True,
+                )
+                page.get_by_role("button", name="Start training").click()
+                page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
+                time.sleep(5)
+                shares = cpu_shares(proc.pid)
+                print(
+                    "cores used while training (10 s): "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()),
+                    flush=True,
+                )
+                page.get_by_text("Trained and stored").wait_for(timeout=600_000)
+                trained = time.perf_counter() - clicked
+                print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
+                page.get_by_role("button", name="Open its map").click()
+                # the cores used while the map is laid out, sampled beside the wait (4 s, from 1 s in)
+                map_shares: dict = {}
+                sampler = threading.Thread(
+                    target=lambda: (time.sleep(1), map_shares.update(cpu_shares(proc.pid, 4.0))), daemon=True
+                )
+                sampler.start()
+                page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
+                sampler.join()
+                print("cores used while the map was laid out (4 s): "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in map_shares.items()), flush=True)  # fmt: skip
+                rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
+                             f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
+                log.flush()
+                print("the worker, in seconds after the click (from the app's log):")
+                for after, what in worker_timeline(
+                    (runs / "app.log").read_text(errors="replace"), clicked_wall
+                ):
+                    print(f"  {after:6.1f}  {what}")
+                trained_run = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
+                m = json.loads((trained_run / "metrics.json").read_text())
+                print(
+                    f"training itself: {m['train_seconds']} s at {m['images_per_s']:,.0f} images/s",
+                    flush=True,
+                )
+                page.screenshot(path=str(shots / "bench-map-after-training.png"))
 
-            rows.append(("click a point to its neighbour grid, right away", _click(page, 0),
-                         "<= 0.3 s (the worker is scoring the run meanwhile)"))  # fmt: skip
-            run_dir = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
-            _wait_for_files(run_dir, ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"])
-            time.sleep(2)
-            idle = []
-            for k in (1, 2, 3):
+                rows.append(("click a point to its neighbour grid, right away", _click(page, 0),
+                             "<= 0.3 s (the worker is scoring the run meanwhile)"))  # fmt: skip
+                # a second later: the page has settled, the worker is still busy (scores, then the table)
                 time.sleep(1)
-                idle.append(_click(page, k))
-            rows.append(("click a point to its neighbour grid, worker idle", sorted(idle)[1],
-                         f"<= 0.3 s (median of 3, in click order: {', '.join(f'{t:.2f}' for t in idle)})"))  # fmt: skip
-            # One more click under chromium's tracer (slower for it; not in the figures above), to see
-            # what the page's main thread waits for.
-            time.sleep(1)
-            trace = shots / "bench-click-trace.json"
-            browser.start_tracing(
-                page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"]
-            )
-            traced = _click(page, 4)
-            browser.stop_tracing()
-            longest, read_back = main_thread_waits(trace)
-            print(
-                f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
-                f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})",
-                flush=True,
-            )
+                busy = _click(page, 5)
+                still = "still busy" if manager_busy(runs) else "idle by then"
+                rows.append(
+                    ("click a point to its neighbour grid, 1 s later", busy, f"<= 0.3 s (the worker {still})")
+                )
+                run_dir = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
+                _wait_for_files(run_dir, ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"])
+                time.sleep(2)
+                idle = []
+                for k in (1, 2, 3):
+                    time.sleep(1)
+                    idle.append(_click(page, k))
+                rows.append(("click a point to its neighbour grid, worker idle", sorted(idle)[1],
+                             f"<= 0.3 s (median of 3, in click order: {', '.join(f'{t:.2f}' for t in idle)})"))  # fmt: skip
+                # One more click under chromium's tracer (slower for it; not in the figures above), to see
+                # what the page's main thread waits for.
+                time.sleep(1)
+                trace = shots / "bench-click-trace.json"
+                browser.start_tracing(
+                    page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"]
+                )
+                traced = _click(page, 4)
+                browser.stop_tracing()
+                longest, read_back = main_thread_waits(trace)
+                print(
+                    f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
+                    f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})",
+                    flush=True,
+                )
 
-            opened = []
-            for _ in range(3):
-                page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
-                page2.set_default_timeout(120_000)
-                page2.goto(url)
-                page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
-                page2.wait_for_function(STRIP_SHOWN_JS)  # and drawn, as a user would see it before moving on
-                clicked = time.perf_counter()
-                page2.get_by_role("link", name="Map", exact=True).click()
-                page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
-                opened.append(time.perf_counter() - clicked)
-                page2.screenshot(path=str(shots / "bench-stored-map.png"))
-                page2.close()
-            rows.append(("stored run: click Map to the drawn map (new session)", sorted(opened)[1],
-                         f"<= 2 s (median of 3 sessions: {', '.join(f'{t:.2f}' for t in opened)})"))  # fmt: skip
-            browser.close()
-    except Exception:
-        for pg in (locals().get("page2"), locals().get("page")):
-            if pg is not None and not pg.is_closed():
-                pg.screenshot(path=str(shots / "bench-failure.png"))
-                break
-        raise
+                opened = []
+                for _ in range(3):
+                    page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
+                    page2.set_default_timeout(120_000)
+                    page2.goto(url)
+                    page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
+                    # and drawn, as a user would see it before moving on
+                    page2.wait_for_function(STRIP_SHOWN_JS)
+                    clicked = time.perf_counter()
+                    page2.get_by_role("link", name="Map", exact=True).click()
+                    page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
+                    opened.append(time.perf_counter() - clicked)
+                    page2.screenshot(path=str(shots / "bench-stored-map.png"))
+                    page2.close()
+                rows.append(("stored run: click Map to the drawn map (new session)", sorted(opened)[1],
+                             f"<= 2 s (median of 3 sessions: {', '.join(f'{t:.2f}' for t in opened)})"))  # fmt: skip
+                browser.close()
+            except Exception:  # a screenshot of what the page showed, while the browser is still open
+                for pg in (locals().get("page2"), locals().get("page")):
+                    if pg is not None and not pg.is_closed():
+                        pg.screenshot(path=str(shots / "bench-failure.png"))
+                        print(f"the page at the failure: {shots / 'bench-failure.png'}", flush=True)
+                        break
+                raise
     finally:
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

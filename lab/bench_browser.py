@@ -192,12 +192,12 @@ def worker_timeline(
     return out
 
 
-def manager_busy(runs: Path) -> bool:
-    """Whether the app's worker has a job after the map: its scores, table or pairs are not all stored."""
-    run_dir = next((p for p in runs.iterdir() if (p / "metrics.json").is_file()), None)
-    if run_dir is None:
-        return True
-    done = all((run_dir / n).is_file() for n in ("knn-backbone-k50.npy", "pairs-backbone-top100.npy"))
+AFTER_MAP_FILES = ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"]  # the worker's last jobs of a run
+
+
+def jobs_pending(run_dir: Path) -> bool:
+    """Whether the worker still has work on a run after its map: scores, kNN table or pairs missing."""
+    done = all((run_dir / n).is_file() for n in AFTER_MAP_FILES)
     return not done or "pending_scores" in (run_dir / "metrics.json").read_text()
 
 
@@ -319,12 +319,11 @@ def main(argv: list[str] | None = None) -> int:
                 # a second later: the page has settled, the worker is still busy (scores, then the table)
                 time.sleep(1)
                 busy = _click(page, 5)
-                still = "still busy" if manager_busy(runs) else "idle by then"
+                still = "still busy" if jobs_pending(trained_run) else "idle by then"
                 rows.append(
                     ("click a point to its neighbour grid, 1 s later", busy, f"<= 0.3 s (the worker {still})")
                 )
-                run_dir = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
-                _wait_for_files(run_dir, ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"])
+                _wait_for_files(trained_run, AFTER_MAP_FILES)
                 time.sleep(2)
                 idle = []
                 for k in (1, 2, 3):

@@ -305,3 +305,15 @@ def test_the_browser_benchmark_reads_the_workers_timeline_from_the_app_log():
         "[lab worker 00:00:01.0  1.0 s] map m: started\n", time.mktime((2026, 11, 23, 23, 59, 59, 0, 0, -1))
     )
     assert round(late[0][0], 1) == 2.0, "a line written after midnight"
+
+
+def test_the_browser_benchmark_knows_when_the_worker_is_done_with_a_run(tmp_path):
+    from lab.bench_browser import AFTER_MAP_FILES, jobs_pending
+
+    (tmp_path / "metrics.json").write_text(json.dumps({"pending_scores": ["linear_acc"]}))
+    assert jobs_pending(tmp_path)
+    for name in AFTER_MAP_FILES:
+        (tmp_path / name).write_bytes(b"")
+    assert jobs_pending(tmp_path), "the scores are still pending"
+    (tmp_path / "metrics.json").write_text(json.dumps({"linear_acc": 0.8}))
+    assert not jobs_pending(tmp_path)

@@ -6,6 +6,8 @@ size is the run's **embedding size** (what the losses use). Both can be read out
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -110,15 +112,39 @@ class Encoder(nn.Module):
 
 # Batches of 256 embed the default run's 70,000 images about a third faster on 2 CPU cores than
 # batches of 1,024 (`python -m lab bench` times both), probably because their activations stay in cache.
+# On a GPU it is the other way round (H200, 2026-11-29: 0.28 s at 256, 0.10 s at 1,024).
 EMBED_BATCH = 256
+EMBED_BATCH_ACCELERATOR = 1024
+
+
+def embed_batch(device: torch.device) -> int:
+    """The embedding batch size measured fastest on this kind of device."""
+    return EMBED_BATCH if device.type == "cpu" else EMBED_BATCH_ACCELERATOR
+
+
+@contextlib.contextmanager
+def _no_tf32():
+    """Plain float32 convolutions and matmuls on CUDA (PyTorch allows TF32 convolutions by default)."""
+    old = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
 
 
 @torch.inference_mode()
 def embed(
-    model: Encoder, images: torch.Tensor, device: torch.device, batch_size: int = EMBED_BATCH
+    model: Encoder, images: torch.Tensor, device: torch.device, batch_size: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Backbone features and projector outputs of un-augmented uint8 images [N, C, H, W], in eval mode.
-    Returns float32 CPU tensors (h [N, F], z [N, p])."""
+    Returns float32 CPU tensors (h [N, F], z [N, p]).
+
+    Full float32 on every device, TF32 convolutions off: the stored features are what every metric,
+    map and neighbour list is computed from, so they must equal the stored weights' output on any
+    device (bf16 autocast here gave features 2 decimal digits off those of the same weights on the
+    CPU, seen on an H200). Training keeps bf16 autocast; embedding 70,000 images costs 0.1 s there."""
+    batch_size = batch_size or embed_batch(device)
     was_training = model.training
     model.eval()
     model.to(memory_format=torch.channels_last)  # as in training; measured 3x faster than NCHW on CPU
@@ -126,7 +152,7 @@ def embed(
     for i in range(0, len(images), batch_size):
         x = images[i : i + batch_size].to(device, non_blocking=True).float().div_(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with _no_tf32():
             h, z = model(x)
         hs.append(h.float().cpu())
         zs.append(z.float().cpu())

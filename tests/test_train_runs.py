@@ -8,7 +8,7 @@ import torch
 
 import lab.runs
 from lab.runs import RunStore, RunStoreError, run_id
-from lab.train import TrainConfig, TrainingCancelled, TrainingDiverged, train
+from lab.train import TrainConfig, TrainingCancelled, TrainingDiverged, loss_read_every, pick_device, train
 
 TINY = dict(dataset="digits", epochs=6, batch_size=256, seed=0)
 
@@ -176,10 +176,14 @@ def test_an_unwritable_runs_folder_gives_a_clear_error(tmp_path):
         RunStore(blocker / "runs").get_or_train(TrainConfig(**{**TINY, "epochs": 1}))
 
 
-def test_progress_reports_every_step_with_an_eta():
+def test_progress_reports_each_loss_read_with_an_eta():
     seen = []
-    train(TrainConfig(**{**TINY, "epochs": 1, "method": "supervised"}), progress=seen.append)
-    assert [p.step for p in seen] == list(range(1, seen[-1].total_steps + 1))
+    cfg = TrainConfig(**{**TINY, "epochs": 3, "method": "supervised"})
+    train(cfg, progress=seen.append)
+    every, total = loss_read_every(pick_device(cfg.device)), seen[-1].total_steps
+    assert total > 10  # more steps than an accelerator's read interval
+    assert [p.step for p in seen] == sorted(set(range(every, total + 1, every)) | {total})
+    assert loss_read_every(torch.device("cpu")) == 1 and loss_read_every(torch.device("cuda")) == 10
     assert seen[-1].eta_s == 0 and all(p.images_per_s > 0 for p in seen)
 
 

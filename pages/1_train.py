@@ -11,7 +11,7 @@ from lab.methods import METHODS
 from lab.models import ENCODERS
 from lab.neighbours import thumbnail
 from lab.runs import RunStore, run_id
-from lab.train import TrainConfig, default_epochs
+from lab.train import TrainConfig, default_epochs, default_run_duration, pick_device
 from pages import common
 
 EMBEDDING_SIZES = [2**i for i in range(1, 12)]  # 2 ... 2048
@@ -45,7 +45,7 @@ if not common.list_runs() and not (mine is not None and mine.active):
     with st.container(border=True):
         st.markdown("#### No runs yet")
         st.write(f"Start with the default: **SimCLR on {default.dataset}**, {default.epochs:g} epochs "
-                 f"({'about a minute' if default.dataset == 'fashion-mnist' else 'a few seconds'} on 2 CPU cores).")  # fmt: skip
+                 f"({default_run_duration(default.dataset, pick_device())}).")  # fmt: skip
         if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
             _submit(default)
             st.rerun()

@@ -162,7 +162,16 @@ class _Worker:
                 continue
             job = self.current
             if job is not None and event.get("key") == job.key:
-                _apply(job, event)
+                try:
+                    _apply(job, event)
+                except (
+                    Exception
+                ) as exc:  # if this thread died, the job and every later one would wait forever
+                    traceback.print_exc()
+                    job.state, job.finished_at = "failed", time.time()
+                    job.error = (f"The app could not take in the worker's '{event.get('event')}' message "
+                                 f"({type(exc).__name__}: {exc}); see the app's log. Start the job again.")  # fmt: skip
+                    job._finished.set()
         proc.wait()
         job = self.current
         if job is not None and not job._finished.is_set():  # the worker died mid-job
@@ -192,7 +201,7 @@ def _apply(job: Job, event: dict) -> None:
         job.message = event.get("text", job.message)
         job.error = event.get("error")
         if kind == "done" and job.kind == "train":
-            _MANAGERS_BY_ROOT[job.root]._after_training(job)  # queued first, before the next job starts
+            get_manager(job.root)._after_training(job)  # queued first, before the next job starts
         job.state, job.finished_at = kind, time.time()
         job._finished.set()
 

@@ -219,6 +219,39 @@ def test_the_same_config_twice_is_one_job_and_cancel_drops_a_queued_one(tmp_path
         assert a.state == "cancelled" and not a.active
 
 
+def test_an_error_taking_in_a_worker_event_fails_that_job_and_the_next_job_still_finishes(
+    tmp_path, monkeypatch
+):
+    """The thread that reads the worker's events must outlive a fault in handling one of them:
+    otherwise the job, and every job queued after it, would show "running" forever."""
+    from lab import jobs
+
+    def broken(self, job):
+        raise RuntimeError("planted fault")
+
+    monkeypatch.setattr(jobs.JobManager, "_after_training", broken)
+    worker = jobs._Worker()
+    first = jobs.Job("a", "train", "t", root=str(tmp_path))
+    second = jobs.Job("b", "map", "m", root=str(tmp_path))
+
+    def lines():
+        worker.current = first
+        yield json.dumps({"key": "a", "event": "done", "text": "Trained and stored."}) + "\n"
+        worker.current = second
+        yield json.dumps({"key": "b", "event": "done", "text": "Map ready."}) + "\n"
+
+    class Proc:
+        stdout, returncode = lines(), 0
+
+        def wait(self):
+            return 0
+
+    worker._read(Proc())
+    assert first.state == "failed" and "RuntimeError: planted fault" in first.error
+    assert first._finished.is_set()
+    assert second.state == "done" and second.message == "Map ready."
+
+
 def test_a_click_arrives_as_customdata_with_the_row():
     from pages.common import row_from_selection
 

@@ -146,7 +146,14 @@ class _Worker:
             if not threading.main_thread().is_alive():  # the app is exiting: start nothing new
                 return
             if self.proc is None or self.proc.poll() is not None:
-                self._start_process()
+                try:
+                    self._start_process()
+                except OSError as exc:  # the job would otherwise show "queued" forever
+                    job.state, job.finished_at = "failed", time.time()
+                    job.error = (f"The background worker could not be started ({exc}). Check that "
+                                 f"{sys.executable} runs, then start the job again.")  # fmt: skip
+                    job._finished.set()
+                    continue
             job.state, job.started_at, job.message = "running", time.time(), "Starting..."
             job._cancel_hook = lambda key=job.key: self._send({"op": "cancel", "key": key})
             self.current = job

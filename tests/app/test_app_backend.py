@@ -252,6 +252,21 @@ def test_an_error_taking_in_a_worker_event_fails_that_job_and_the_next_job_still
     assert second.state == "done" and second.message == "Map ready."
 
 
+def test_a_worker_that_cannot_start_fails_the_job_with_a_message(tmp_path, monkeypatch):
+    from lab import jobs
+
+    worker = jobs._Worker()
+
+    def no_python(self):
+        raise OSError("[Errno 2] No such file or directory: 'python'")
+
+    monkeypatch.setattr(jobs._Worker, "_start_process", no_python)
+    job = jobs.Job("a", "map", "m", root=str(tmp_path))
+    worker.submit(job)
+    assert job._finished.wait(10)
+    assert job.state == "failed" and "could not be started" in job.error and "No such file" in job.error
+
+
 def test_a_click_arrives_as_customdata_with_the_row():
     from pages.common import row_from_selection
 

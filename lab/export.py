@@ -15,9 +15,9 @@ import json
 import numpy as np
 
 PNG_UNAVAILABLE = (
-    "PNG export needs the `kaleido` package and a Chromium it can drive (`apt-get install chromium`); "
-    "neither worked here. Use the camera icon in the chart's toolbar (top right of the chart, on hover) "
-    "to save the view as PNG."
+    "PNG export needs the `kaleido` package and a Chromium it can drive (`apt-get install chromium`, or "
+    "set BROWSER_PATH); one of them was not found here. Use the camera icon in the chart's toolbar (top "
+    "right of the chart, on hover) to save the view as PNG."
 )
 
 
@@ -78,11 +78,18 @@ def figure_html(fig) -> bytes:
 
 
 def png_available() -> bool:
+    """Whether kaleido is installed and finds a Chromium to drive (its BROWSER_PATH, PATH, the usual
+    install folders). Without one, a PNG button would only fail after the click, with Streamlit's
+    bare "Failed to generate file for download"."""
     try:
         import kaleido  # noqa: F401
+        from choreographer.browsers.chromium import Chromium  # kaleido's browser driver
     except ImportError:
         return False
-    return True
+    try:
+        return Chromium.find_browser(skip_local=False) is not None
+    except Exception:  # a changed choreographer API: let kaleido try, figure_png returns None on failure
+        return True
 
 
 def figure_png(fig, width: int = 1200, height: int = 800) -> bytes | None:

@@ -180,6 +180,26 @@ def test_exports_round_trip(run):
     assert export.pairs_csv(pairs, run.labels, [str(i) for i in range(10)]).decode().startswith("rank,row_i")
 
 
+def test_png_export_is_offered_only_when_kaleido_finds_a_chromium(monkeypatch):
+    pytest.importorskip("kaleido")
+    from choreographer.browsers.chromium import Chromium
+
+    monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **kw: None))
+    assert not export.png_available()
+    monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **kw: "/usr/bin/chromium"))
+    assert export.png_available()
+
+
+def test_png_export_writes_a_png_of_the_figure():
+    if not export.png_available():
+        pytest.skip("kaleido finds no Chromium here (apt-get install chromium)")
+    import plotly.graph_objects as go
+
+    png = export.figure_png(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])), width=300, height=200)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == 300 and int.from_bytes(png[20:24], "big") == 200
+
+
 def test_a_diverging_run_becomes_a_failed_event_with_the_lab_message(runs_dir, monkeypatch):
     import lab.runs
     from lab.jobs import handle

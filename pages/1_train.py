@@ -5,6 +5,7 @@ import datetime
 import numpy as np
 import streamlit as st
 
+from lab import maps
 from lab.augment import AugmentParams, augment, make_generator
 from lab.data import FASHION_HOWTO, load_dataset
 from lab.methods import METHODS
@@ -38,9 +39,69 @@ def _submit(cfg: TrainConfig) -> None:
     st.session_state["my_job"] = job.key
 
 
+# ---- training progress ---------------------------------------------------------------------
+@st.fragment(run_every=2.0)
+def training_progress(key: str) -> None:
+    """Polls the background job; the rest of the page stays usable meanwhile. Every 2 s, not more
+    often: in a one-off comparison on 2 cores, polling every second took chromium 0.21 cores instead
+    of 0.12 to redraw the progress and loss chart, and training ran about 5 % slower (`python -m lab
+    bench-browser` prints the cores used as the app is). The live loss curve is a static SVG for the
+    same reason (common.live_loss_svg). The map's job starts in the worker the moment training ends,
+    whatever this page does."""
+    job = mgr.job(key)
+    if job is None:
+        return
+    if not job.active:
+        if job.state == "done" and job.run is not None:
+            common.select_run(job.run.id)
+        st.rerun()
+    pr = job.progress
+    with st.container(border=True):
+        st.markdown(f"#### Training {job.title}")
+        if job.state == "queued":
+            ahead = ", ".join(j.title for j in mgr.jobs_ahead(job)) or "nothing"
+            st.info(f"Queued behind: {ahead}. One job runs at a time: two at once on 2 cores are slower "
+                    "than the same two in turn.", icon=":material/hourglass_top:")  # fmt: skip
+        elif pr is None:
+            st.progress(0.0, text=job.message)
+        else:
+            text = (f"{job.message} · epoch {pr.epoch:.2f} · loss {pr.loss:.3f} · "
+                    f"{pr.images_per_s:,.0f} images/s · ETA {pr.eta_s:.0f} s")  # fmt: skip
+            st.progress(
+                min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
+            )
+            st.image(common.live_loss_svg(job.losses, pr.total_steps), width="stretch")
+        if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
+            job.cancel()
+            st.rerun()
+
+
 # ---- empty state ---------------------------------------------------------------------------
+# A first run, started from this box (or from the Map page's), shows its progress and its outcome
+# here at the top, where the user clicked, instead of below the controls, out of sight.
 mine = mgr.job(st.session_state.get("my_job", ""))
-if not common.list_runs() and not (mine is not None and mine.active):
+first_run = mine is not None and st.session_state.get("first_run_job") == mine.key
+progress_on_top = mine is not None and mine.active and not common.list_runs()
+if progress_on_top:
+    st.session_state["first_run_job"] = mine.key
+    training_progress(mine.key)
+elif first_run and mine.state == "done" and mine.run is not None:
+    with st.container(border=True):
+        st.markdown(f"#### Your first run is ready: {mine.run.title()}")
+        ready = maps.stored_map(mine.run, "backbone") is not None
+        st.write(
+            "Its scores are in the sidebar; with the controls below on its config, its loss curve "
+            f"is at the foot of this page. Its map {'is ready' if ready else 'is being laid out in the background'}."
+        )
+        if st.button("See its map", type="primary", icon=":material/scatter_plot:", key="first-run-map"):
+            st.session_state.pop("first_run_job", None)
+            common.select_run(mine.run.id)
+            st.switch_page("pages/2_map.py")
+elif not common.list_runs():
+    if first_run and mine.state == "failed":
+        st.error(f"Training failed: {mine.error}", icon=":material/error:")
+    elif first_run and mine.state == "cancelled":
+        st.info(mine.message)
     default = common.default_train_config()
     with st.container(border=True):
         st.markdown("#### No runs yet")
@@ -48,6 +109,7 @@ if not common.list_runs() and not (mine is not None and mine.active):
                  f"({default_run_duration(default.dataset, pick_device())}).")  # fmt: skip
         if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
             _submit(default)
+            st.session_state["first_run_job"] = st.session_state["my_job"]
             st.rerun()
 
 
@@ -173,42 +235,6 @@ except ValueError as exc:
 
 
 # ---- training and results -------------------------------------------------------------------
-@st.fragment(run_every=2.0)
-def training_progress(key: str) -> None:
-    """Polls the background job; the rest of the page stays usable meanwhile. Every 2 s, not more
-    often: in a one-off comparison on 2 cores, polling every second took chromium 0.21 cores instead
-    of 0.12 to redraw the progress and loss chart, and training ran about 5 % slower (`python -m lab
-    bench-browser` prints the cores used as the app is). The live loss curve is a static SVG for the
-    same reason (common.live_loss_svg). The map's job starts in the worker the moment training ends,
-    whatever this page does."""
-    job = mgr.job(key)
-    if job is None:
-        return
-    if not job.active:
-        if job.state == "done" and job.run is not None:
-            common.select_run(job.run.id)
-        st.rerun()
-    pr = job.progress
-    with st.container(border=True):
-        st.markdown(f"#### Training {job.title}")
-        if job.state == "queued":
-            ahead = ", ".join(j.title for j in mgr.jobs_ahead(job)) or "nothing"
-            st.info(f"Queued behind: {ahead}. One job runs at a time: two at once on 2 cores are slower "
-                    "than the same two in turn.", icon=":material/hourglass_top:")  # fmt: skip
-        elif pr is None:
-            st.progress(0.0, text=job.message)
-        else:
-            text = (f"{job.message} · epoch {pr.epoch:.2f} · loss {pr.loss:.3f} · "
-                    f"{pr.images_per_s:,.0f} images/s · ETA {pr.eta_s:.0f} s")  # fmt: skip
-            st.progress(
-                min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
-            )
-            st.image(common.live_loss_svg(job.losses, pr.total_steps), width="stretch")
-        if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
-            job.cancel()
-            st.rerun()
-
-
 def show_results(run, just_trained: bool) -> None:
     when = datetime.datetime.fromtimestamp(run.info.get("finished_at", 0)).strftime("%Y-%m-%d %H:%M")
     if just_trained:
@@ -218,9 +244,7 @@ def show_results(run, just_trained: bool) -> None:
                    "results below, nothing to train.", icon=":material/inventory_2:")  # fmt: skip
     common.metric_cards(run)
     common.loss_chart(run.losses, height=200)
-    from lab.maps import stored_map
-
-    if stored_map(run, "backbone") is None:
+    if maps.stored_map(run, "backbone") is None:
         st.caption(
             "Its map is being prepared in the background; the Map page shows it as soon as it is ready."
         )
@@ -232,18 +256,22 @@ def show_results(run, just_trained: bool) -> None:
 st.divider()
 rid = run_id(cfg)
 job = mgr.job(rid)
-if mine is not None and mine.active and mine.key != rid:
+if mine is not None and mine.active and mine.key != rid and not progress_on_top:
     training_progress(mine.key)  # e.g. the default model, started from the empty state
 if job is not None and job.active:
-    training_progress(rid)
+    if progress_on_top and job.key == mine.key:
+        st.caption("This config is training: its progress is at the top of the page.")
+    else:
+        training_progress(rid)
 else:
     stored = RunStore(common.runs_root()).find(cfg)
     if stored is not None:
         show_results(stored, just_trained=job is not None and job.state == "done" and not job.was_stored)
     else:
-        if job is not None and job.state == "failed":
+        shown_on_top = first_run and job is mine  # its failure is said at the top already
+        if job is not None and job.state == "failed" and not shown_on_top:
             st.error(f"Training failed: {job.error}", icon=":material/error:")
-        elif job is not None and job.state == "cancelled":
+        elif job is not None and job.state == "cancelled" and not shown_on_top:
             st.info(job.message)
         try:
             n_train = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)

@@ -82,6 +82,38 @@ def test_empty_state_offers_the_default_model(empty_env):
     assert not at.exception and "two stored runs" in texts(at)
 
 
+def _in_page_order(node, out=None) -> list[str]:
+    """The page's elements' values, top to bottom (AppTest keeps each kind in its own list)."""
+    out = [] if out is None else out
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for k in sorted(children):
+            _in_page_order(children[k], out)
+    else:
+        out.append(str(getattr(node, "value", getattr(node, "label", ""))))
+    return out
+
+
+def test_a_first_run_shows_its_progress_and_outcome_at_the_top(empty_env, monkeypatch):
+    """The empty state's button is at the top of the Train page; the run it starts reports there,
+    not below the controls, out of sight, and only once."""
+    from pages import common
+
+    monkeypatch.setattr(common, "default_dataset", lambda: "digits")  # a few seconds, not a minute
+    at = page("1_train")
+    widget(at.button, "Train the default model").click().run()
+    assert not at.exception and "No runs yet" not in texts(at)
+    order = _in_page_order(at.main)
+    if "#### Training simclr on digits" in order:  # still running at this rerun
+        assert order.index("#### Training simclr on digits") < order.index("Data and model")
+        assert sum(b.label == "Cancel" for b in at.button) == 1
+    wait_for(at, lambda a: any("Your first run is ready" in m.value for m in a.markdown))
+    order = _in_page_order(at.main)
+    ready = next(v for v in order if "Your first run is ready" in v)
+    assert order.index(ready) < order.index("Data and model")
+    assert "See its map" in [b.label for b in at.button] and "No runs yet" not in texts(at)
+
+
 def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     at = configure_tiny(page("1_train"), Seed=1)
     widget(at.button, "Start training").click().run()

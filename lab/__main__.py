@@ -139,6 +139,12 @@ def cmd_bench_app(args) -> int:
     return bench_app_main(argv) or 0
 
 
+def cmd_bench_jobs(args) -> int:
+    from lab.bench_jobs import main as bench_jobs_main
+
+    return bench_jobs_main(["--dataset", args.dataset] + ["--keep"] * args.keep)
+
+
 def cmd_bench_browser(args) -> int:
     from lab.bench_browser import main as bench_browser_main
 
@@ -182,6 +188,12 @@ def main(argv=None) -> int:
         "--layouts", action="store_true", help="also the map's UMAP layout at 200, 120 and 80 epochs"
     )
     p.set_defaults(func=cmd_bench_app)
+    p = sub.add_parser(
+        "bench-jobs", help="the app's background jobs (warm-up, train, map, scores, table) without a browser"
+    )
+    p.add_argument("--dataset", default="fashion-mnist")
+    p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.set_defaults(func=cmd_bench_jobs)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in headless chromium"
     )

@@ -249,12 +249,14 @@ class JobManager:
         return self._enqueue(Job(f"{run.id}/pairs/{space}", "pairs", f"cross-class pairs of {run.config.method}",
                                  run=run, space=space))  # fmt: skip
 
-    def start_warm_up(self) -> None:
-        """Queue UMAP's one-time numba compilation in the worker, first in line (once per worker)."""
+    def start_warm_up(self) -> Job:
+        """Queue UMAP's one-time numba compilation in the worker, first in line (once per worker);
+        returns that job."""
         with _WORKER.cv:
             if getattr(_WORKER, "warm_job", None) is None:
                 _WORKER.warm_job = Job("warm-up", "warm-up", "UMAP warm-up", root=self.root)
                 _WORKER.submit(_WORKER.warm_job, front=True)
+            return _WORKER.warm_job
 
     def _enqueue(self, job: Job, front: bool = False) -> Job:
         job.root = self.root

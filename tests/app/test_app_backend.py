@@ -287,6 +287,21 @@ def test_a_worker_that_cannot_start_fails_the_job_with_a_message(tmp_path, monke
     assert job.state == "failed" and "could not be started" in job.error and "No such file" in job.error
 
 
+def test_the_jobs_benchmark_times_each_background_job_of_a_default_run(tmp_path):
+    from lab import bench_jobs
+
+    rows = bench_jobs.run(tmp_path, "digits")
+    assert [r[0] for r in rows] == [
+        "worker start and warm-up", "training job (load, train, embed, store)", "map job", "scores job", "table job",
+    ]  # fmt: skip
+    assert all(r[1] >= 0 for r in rows) and "images/s on" in rows[1][2]
+    assert all(r[2].startswith("done") for r in rows[2:])
+    run = RunStore(tmp_path).list()[0]
+    assert (
+        maps.stored_map(run, "backbone") is not None and neighbours.stored_table(run, "backbone") is not None
+    )
+
+
 def test_a_click_arrives_as_customdata_with_the_row():
     from pages.common import row_from_selection
 

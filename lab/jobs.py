@@ -169,11 +169,10 @@ class _Worker:
                 continue
             job = self.current
             if job is not None and event.get("key") == job.key:
+                # If this thread died on a fault here, the job and every later one would wait forever.
                 try:
                     _apply(job, event)
-                except (
-                    Exception
-                ) as exc:  # if this thread died, the job and every later one would wait forever
+                except Exception as exc:
                     traceback.print_exc()
                     job.state, job.finished_at = "failed", time.time()
                     job.error = (f"The app could not take in the worker's '{event.get('event')}' message "

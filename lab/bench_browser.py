@@ -101,6 +101,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None
 
 def _click(page, trace: int) -> float:
     """Seconds from a click on the middle point of a trace until the panel shows that image."""
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()  # a no-op when in view
     target = page.evaluate(CLICK_POINT_JS, trace)
     before = page.evaluate(SHOWN_ROW_JS)
     clicked = time.perf_counter()

@@ -81,9 +81,8 @@ def training_progress(key: str) -> None:
 # here at the top, where the user clicked, instead of below the controls, out of sight.
 mine = mgr.job(st.session_state.get("my_job", ""))
 first_run = mine is not None and st.session_state.get("first_run_job") == mine.key
-progress_on_top = mine is not None and mine.active and not common.list_runs()
+progress_on_top = first_run and mine.active
 if progress_on_top:
-    st.session_state["first_run_job"] = mine.key
     training_progress(mine.key)
 elif first_run and mine.state == "done" and mine.run is not None:
     with st.container(border=True):

@@ -20,7 +20,9 @@ if run is None:
         st.markdown("#### No runs yet")
         st.write(f"A map needs a trained model. The default is SimCLR on {default.dataset}.")
         if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
-            st.session_state["my_job"] = common.manager().submit_training(default).key
+            st.session_state["my_job"] = st.session_state["first_run_job"] = (
+                common.manager().submit_training(default).key
+            )  # the Train page shows this run's progress at its top
             st.switch_page("pages/1_train.py")
     st.stop()
 

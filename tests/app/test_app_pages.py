@@ -118,7 +118,12 @@ def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     at = configure_tiny(page("1_train"), Seed=1)
     widget(at.button, "Start training").click().run()
     assert not at.exception
+    order = _in_page_order(at.main)
+    training = [v for v in order if v.startswith("#### Training")]
+    if training:  # still running at this rerun: its progress replaces the Start button, at the foot
+        assert order.index(training[0]) > order.index("Data and model")
     wait_for(at, lambda a: any("Trained and stored" in s.value for s in a.success))
+    assert not any("Your first run is ready" in m.value for m in at.markdown)  # that is the top box's
     assert "kNN accuracy (k=20, h)" in [m.label for m in at.metric]
     from lab.jobs import get_manager
 

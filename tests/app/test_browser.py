@@ -102,6 +102,8 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             map_seconds = time.perf_counter() - started
             time.sleep(1.0)  # let plotly finish drawing before aiming at a point
             page.wait_for_function(MAP_DRAWN_JS, arg=1797)  # every digit drawn, after any rerun
+            # the page keeps the Train page's scroll offset, where "Open its map" was clicked
+            page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
 
             target = page.evaluate(CLICK_POINT_JS)
             clicked = time.perf_counter()

@@ -82,9 +82,10 @@ def training_progress(key: str) -> None:
 mine = mgr.job(st.session_state.get("my_job", ""))
 first_run = mine is not None and st.session_state.get("first_run_job") == mine.key
 progress_on_top = first_run and mine.active
+first_run_done = first_run and mine.state == "done" and mine.run is not None
 if progress_on_top:
     training_progress(mine.key)
-elif first_run and mine.state == "done" and mine.run is not None:
+elif first_run_done:
     with st.container(border=True):
         st.markdown(f"#### Your first run is ready: {mine.run.title()}")
         ready = maps.stored_map(mine.run, "backbone") is not None
@@ -96,20 +97,22 @@ elif first_run and mine.state == "done" and mine.run is not None:
             st.session_state.pop("first_run_job", None)
             common.select_run(mine.run.id)
             st.switch_page("pages/2_map.py")
-elif not common.list_runs():
+else:
+    # said here whether or not other runs exist meanwhile: the foot of the page leaves it to this box
     if first_run and mine.state == "failed":
         st.error(f"Training failed: {mine.error}", icon=":material/error:")
     elif first_run and mine.state == "cancelled":
         st.info(mine.message)
-    default = common.default_train_config()
-    with st.container(border=True):
-        st.markdown("#### No runs yet")
-        st.write(f"Start with the default: **SimCLR on {default.dataset}**, {default.epochs:g} epochs "
-                 f"({default_run_duration(default.dataset, pick_device())}).")  # fmt: skip
-        if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
-            _submit(default)
-            st.session_state["first_run_job"] = st.session_state["my_job"]
-            st.rerun()
+    if not common.list_runs():
+        default = common.default_train_config()
+        with st.container(border=True):
+            st.markdown("#### No runs yet")
+            st.write(f"Start with the default: **SimCLR on {default.dataset}**, {default.epochs:g} epochs "
+                     f"({default_run_duration(default.dataset, pick_device())}).")  # fmt: skip
+            if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
+                _submit(default)
+                st.session_state["first_run_job"] = st.session_state["my_job"]
+                st.rerun()
 
 
 # ---- controls ------------------------------------------------------------------------------

@@ -200,14 +200,17 @@ def _apply(job: Job, event: dict) -> None:
         job.message = f"Training: step {job.progress.step} of {job.progress.total_steps}"
     elif kind in ("done", "failed", "cancelled"):
         if kind == "done" and event.get("run_id"):
-            try:
-                job.run, job.was_stored = RunStore(job.root).load(event["run_id"]), event["was_stored"]
+            try:  # JSON only: numpy parses an .npy header with ast, and CPython 3.11's parser is not
+                # thread-safe beside Streamlit's script parsing in another thread ("AST constructor
+                # recursion depth mismatch", seen in the AppTests); the worker has just checked the run.
+                run = RunStore(job.root).load(event["run_id"], check_arrays=False)
+                job.run, job.was_stored = run, event["was_stored"]
             except ValueError as exc:
                 kind, event = "failed", {"error": f"The run was stored but cannot be read back: {exc}"}
         job.message = event.get("text", job.message)
         job.error = event.get("error")
         if kind == "done" and job.kind == "train":
-            get_manager(job.root)._after_training(job)  # queued first, before the next job starts
+            get_manager(job.root)._after_training(job, event.get("needs", []))  # before the next job starts
         job.state, job.finished_at = kind, time.time()
         job._finished.set()
 
@@ -267,18 +270,17 @@ class JobManager:
         _WORKER.submit(job, front)
         return job
 
-    def _after_training(self, job: Job) -> None:
-        from lab.maps import stored_map
-        from lab.neighbours import stored_table
-
+    def _after_training(self, job: Job, needs: list[str]) -> None:
+        """Queue what a just-trained run still lacks, as its worker found (`needs`: "map",
+        "scores", "table"), in front of other jobs: the map first, then the scores, then the table."""
         if job.run is None:
             return
-        # each goes in front of the one before: the map first, then the scores, then the table
-        if stored_table(job.run, "backbone") is None:
+        # each goes in front of the one before
+        if "table" in needs:
             self.request_table(job.run, "backbone", front=True)
-        if job.run.pending:
+        if "scores" in needs:
             self.request_scores(job.run, front=True)
-        if stored_map(job.run, "backbone") is None:
+        if "map" in needs:
             self.request_map(job.run, "backbone", front=True)
 
     def job(self, key: str) -> Job | None:
@@ -341,8 +343,8 @@ def _batched_progress(emit) -> Callable[[Progress], None]:
 
 def run_request(req: dict, emit, should_stop) -> None:
     """Do one job in the worker process; `emit(event=..., ...)` reports; raises on failure."""
-    from lab.maps import run_map, warm_up_umap
-    from lab.neighbours import class_pairs, neighbour_table
+    from lab.maps import run_map, stored_map, warm_up_umap
+    from lab.neighbours import class_pairs, neighbour_table, stored_table
 
     store = RunStore(req["root"])
     if req["kind"] == "warm-up":
@@ -371,7 +373,12 @@ def run_request(req: dict, emit, should_stop) -> None:
             status=lambda text: emit(event="message", text=text),
             defer_scores=True,
         )
-        return emit(event="done", run_id=run.id, was_stored=was_stored,
+        # What the run still lacks is read here, in the worker: the app's event thread reads no
+        # .npy file (see _apply).
+        needs = [kind for kind, missing in (("map", stored_map(run, "backbone") is None),
+                                            ("scores", bool(run.pending)),
+                                            ("table", stored_table(run, "backbone") is None)) if missing]  # fmt: skip
+        return emit(event="done", run_id=run.id, was_stored=was_stored, needs=needs,
                     text="Stored." if was_stored else "Trained and stored.")  # fmt: skip
     run = store.load(req["run_id"])
     n = len(run.labels)

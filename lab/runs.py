@@ -147,8 +147,9 @@ class RunStore:
         return self.root / run_id(cfg)
 
     # ---- reading -----------------------------------------------------------------------------
-    def load(self, rid: str) -> Run:
-        """Load a complete run; raises ValueError naming the problem when the folder is not one."""
+    def load(self, rid: str, check_arrays: bool = True) -> Run:
+        """Load a complete run; raises ValueError naming the problem when the folder is not one.
+        `check_arrays=False` reads the JSON files only (the arrays load when first used)."""
         path = self.root / rid
         missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
         if missing:
@@ -166,6 +167,8 @@ class RunStore:
                 "old folder when done with it."
             )
         run = Run(path, cfg, {k: v for k, v in meta.items() if k != "config"}, metrics)
+        if not check_arrays:
+            return run
         try:
             n = len(run.labels)
             if run.features().shape[0] != n or run.features("projector").shape[0] != n:

@@ -246,7 +246,7 @@ def test_an_error_taking_in_a_worker_event_fails_that_job_and_the_next_job_still
     otherwise the job, and every job queued after it, would show "running" forever."""
     from lab import jobs
 
-    def broken(self, job):
+    def broken(self, job, needs):
         raise RuntimeError("planted fault")
 
     monkeypatch.setattr(jobs.JobManager, "_after_training", broken)
@@ -332,17 +332,39 @@ def test_training_progress_is_batched_but_keeps_every_steps_loss(monkeypatch):
     assert job.losses == [float(s) for s in range(1, 31)] and job.progress.step == 30
 
 
-def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_table(
-    run, tmp_path, monkeypatch
-):
+def test_the_worker_says_what_a_trained_run_lacks_and_the_app_thread_reads_no_npy(run, monkeypatch):
+    """numpy parses an .npy header with ast; in the app's event thread that raced Streamlit's script
+    parsing ("AST constructor recursion depth mismatch" on CPython 3.11). So the worker reports what
+    a run lacks, and the app's thread reads JSON only."""
+    from lab import jobs
+
+    events = []
+    req = {"kind": "train", "root": str(run.path.parent), "config": dataclasses.asdict(run.config)}
+    jobs.run_request(req, lambda **e: events.append(e), lambda: False)  # stored: loaded, not trained
+    expected = [k for k, missing in (("map", maps.stored_map(run) is None), ("scores", bool(run.pending)),
+                                     ("table", neighbours.stored_table(run) is None)) if missing]  # fmt: skip
+    assert events[-1]["event"] == "done" and events[-1]["needs"] == expected
+
+    def no_npy(*args, **kwargs):
+        raise AssertionError("the app's event thread read an .npy file")
+
+    monkeypatch.setattr(np, "load", no_npy)
+    job = jobs.Job(run.id, "train", "t", root=str(run.path.parent))
+    with jobs._WORKER.cv:  # hold the queue so nothing starts while we look
+        jobs._apply(job, {**events[-1], "needs": ["map", "table"]})
+        queued = [j for j in jobs._WORKER.queue if j.run is job.run]
+        for j in queued:
+            j.cancel()
+    assert job.state == "done" and job.run.id == run.id
+    assert [j.kind for j in queued] == ["map", "table"]
+
+
+def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_table(run, tmp_path):
     from lab.jobs import _WORKER, Job, get_manager
 
-    monkeypatch.setattr(maps, "stored_map", lambda *a, **k: None)
-    monkeypatch.setattr(neighbours, "stored_table", lambda *a, **k: None)
-    monkeypatch.setitem(run.metrics, "pending_scores", ["linear_acc"])  # stored with deferred scores
     mgr = get_manager(tmp_path)
     with _WORKER.cv:  # hold the queue so nothing starts while we look
-        mgr._after_training(Job(run.id, "train", "t", run=run))
+        mgr._after_training(Job(run.id, "train", "t", run=run), ["table", "scores", "map"])
         front = list(_WORKER.queue)[:3]
         for job in front:
             job.cancel()

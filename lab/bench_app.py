@@ -4,7 +4,9 @@
   and its JSON, as the Map page does (target <= 2 s);
 - a click on a point of 70,000: the neighbours from the stored kNN table plus the image-grid data
   (target <= 0.3 s); also before the table exists: from the faiss index the Map page builds
-  before the first click, and (the peer) from a fresh one-row faiss search per click.
+  before the first click, and (the peer) from a fresh one-row faiss search per click; and the
+  map figure that `st.plotly_chart` serialises again on each click (lab.figures), against a plain
+  figure with typed arrays.
 
 - with --layouts: the map's UMAP layout of the run's 70,000 backbone features at several epoch
   counts (the lab's default, LARGE_N_EPOCHS, among them): seconds, map fidelity (neighbours kept)
@@ -55,16 +57,56 @@ def _largest_fashion_run(store: RunStore):
     return runs[0] if runs else None
 
 
+def _names(labels: np.ndarray) -> list[str]:
+    return [f"class {c}" for c in range(int(labels.max()) + 1)]
+
+
 def _figure_json(xy: np.ndarray, labels: np.ndarray) -> int:
-    """The Map page's figure (one WebGL trace per class, row in customdata) and its JSON size."""
-    import plotly.graph_objects as go
     import plotly.io as pio
 
-    fig = go.Figure()
+    from lab import figures
+
+    fig = figures.map_figure(xy, labels, _names(labels), "map", "bench")
+    return len(pio.to_json(fig, validate=False))
+
+
+def bench_resend(xy: np.ndarray, labels: np.ndarray, repeats: int = 7) -> dict:
+    """Median seconds of what `st.plotly_chart` does with the map on every rerun (a click reruns
+    the chart): `plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)`, then
+    `plotly.io.to_json(..., validate=False)` (streamlit/elements/plotly_chart.py). For the lab's
+    frozen figure of plain lists ('lab') and, the peer, the same map as a plain go.Figure with numpy
+    (typed) arrays ('typed'), what the Map page sent before."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    import plotly.tools
+
+    from lab import figures
+
+    plain = go.Figure()
     for c in np.unique(labels):
         rows = np.flatnonzero(labels == c)
-        fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", customdata=rows[:, None]))
-    return len(pio.to_json(fig, validate=False))
+        plain.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", customdata=rows[:, None]))
+    out = {"engine": pio.json.config.default_engine}
+    if out["engine"] == "auto":
+        try:
+            import orjson  # noqa: F401
+
+            out["engine"] = "orjson"
+        except ImportError:
+            out["engine"] = "json"
+    for name, fig in (
+        ("lab", figures.map_figure(xy, labels, _names(labels), "map", "bench")),
+        ("typed", plain),
+    ):
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            pio.to_json(
+                plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+            )
+            times.append(time.perf_counter() - t)
+        out[name] = float(np.median(times))
+    return out
 
 
 def bench_stored_run(store: RunStore, rid: str) -> dict:
@@ -166,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             s = {"load_run_map_table_s": t_data, "with_figure_json_s": time.perf_counter() - t0,
                  "figure_json_mb": size / 1e6, "table": True}  # fmt: skip
         c = bench_clicks(run, images)
+        resend = bench_resend(np.asarray(maps.stored_map(run, "backbone")), np.asarray(run.labels))
         layouts = bench_layouts(run) if args.layouts else []
     ok_map, ok_click = s["with_figure_json_s"] <= 2.0, c["table"][0] <= 0.3
     print(f"stored run -> map figure: {s['with_figure_json_s']:.2f} s (run + map + kNN table {s['load_run_map_table_s']:.2f} s; "
@@ -176,13 +219,16 @@ def main(argv: list[str] | None = None) -> int:
           f"once): median {c['index'][0] * 1000:.1f} ms, max {c['index'][1] * 1000:.1f} ms")  # fmt: skip
     print(f"  peer: a fresh faiss search per click, as before that index: median {c['search'][0] * 1000:.1f} ms, "
           f"max {c['search'][1] * 1000:.1f} ms")  # fmt: skip
+    print(f"click -> the map re-sent by st.plotly_chart (to_dict + to_json, {resend['engine']}): median "
+          f"{resend['lab'] * 1000:.1f} ms; peer, a plain figure with typed arrays: {resend['typed'] * 1000:.1f} ms")  # fmt: skip
     for r in layouts:
         default = " (the lab's default)" if r["epochs"] == maps.LARGE_N_EPOCHS else ""
         print(f"map layout, {r['epochs']} epochs{default}: {r['seconds']:.1f} s, {r['kept']:.1%} of 14 embedding "
               f"neighbours kept on the map, 2-D 15-NN class purity {r['purity']:.3f}")  # fmt: skip
     print(json.dumps({"map_s": round(s["with_figure_json_s"], 3), "click_ms": round(c["table"][0] * 1000, 2),
                       "click_index_ms": round(c["index"][0] * 1000, 2),
-                      "click_search_ms": round(c["search"][0] * 1000, 2)}))  # fmt: skip
+                      "click_search_ms": round(c["search"][0] * 1000, 2),
+                      "resend_ms": round(resend["lab"] * 1000, 2), "resend_typed_ms": round(resend["typed"] * 1000, 2)}))  # fmt: skip
     return 0 if ok_map and ok_click else 1
 
 

@@ -44,7 +44,7 @@ def explore() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         key = f"map-{run.id}-{space}"
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key,
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key, theme=None,
                                 config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
         common.take_click(run, key, event)
         if fid := maps.map_fidelity(run, space):
@@ -62,6 +62,8 @@ def explore() -> None:
                 "Click a dot on the map to see that image and its nearest neighbours.",
                 icon=":material/touch_app:",
             )
+            st.caption("The classes: one training image of each, framed in its colour on the map.")
+            common.class_examples(run, images, names)  # also loads the browser's code for image grids
             return
         c1, c2 = st.columns([1, 2])
         c1.image(thumbnail(images[row], 5))

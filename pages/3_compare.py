@@ -59,10 +59,9 @@ def side_by_side() -> None:
             m, px = run.metrics, run.metrics.get("pixels", {})
             st.markdown(f"**{short(run)}** · kNN {common.acc(m, 'knn_acc')} · linear {common.acc(m, 'linear_acc')} "
                         f"(pixels {px.get('knn_acc', float('nan')):.1%} · {px.get('linear_acc', float('nan')):.1%})")  # fmt: skip
-            xy = common.run_map(root, run.id, space)
-            fig = common.with_highlight(common.map_figure(root, run.id, space), xy, row)
+            fig = common.with_highlight(root, run.id, space, row)
             key = f"cmp-{run.id}-{space}"
-            event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key,
+            event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key, theme=None,
                                     config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
             before = common.selected_row(run_a)
             common.take_click(run, key, event)

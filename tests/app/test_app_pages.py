@@ -200,7 +200,12 @@ def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
     at = page("2_map", **simclr_state)
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
+    chart = at.get("plotly_chart")[0].proto
+    assert chart.theme == "", "theme=None: the figure carries its own style (lab/figures.py)"
+    assert "bdata" not in chart.spec and '"template"' not in chart.spec
     assert any("Click a dot" in i.value for i in at.info)
+    examples = [h.proto.body for h in at.get("html") if 'aria-label="class examples"' in h.proto.body]
+    assert examples and examples[0].count("<img") == 10, "one image of each digit before any click"
     fidelity = [c.value for c in at.caption if c.value.startswith("Map fidelity")]
     assert fidelity and "nearest neighbours in the embedding" in fidelity[0]
     assert "Cross-class pairs" in [s.value for s in at.subheader]

@@ -68,6 +68,16 @@ STRIP_SHOWN_JS = """
 () => [...document.querySelectorAll('[data-testid="stImage"] img')].filter(i => i.complete && i.naturalWidth > 0).length >= 18
 """
 IMAGES = '[data-testid="stImage"] img, .lab-grid img'  # single images, and the inlined grids
+# Counts, per plotly chart, the distinct calcdata objects it has had: Plotly makes a new one each
+# time it recomputes and redraws the whole figure, and keeps it when handed an unchanged figure.
+COUNT_CALCS_JS = """(() => { const seen = new WeakSet();
+  const poll = () => { for (const gd of document.querySelectorAll('.js-plotly-plot'))
+      if (gd.calcdata && !seen.has(gd.calcdata)) { seen.add(gd.calcdata); gd.__labCalcs = (gd.__labCalcs || 0) + 1; }
+    requestAnimationFrame(poll); };
+  requestAnimationFrame(poll); })();"""
+MAP_CALCS_JS = """(n) => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(gd => gd._fullData && gd._fullData.reduce((s, t) => s + (t.x ? t.x.length : 0), 0) >= n)
+  .map(gd => gd.__labCalcs)"""
 IMAGES_LOADED_JS = f"""
 () => [...document.querySelectorAll('{IMAGES}')].every(i => i.complete && i.naturalWidth > 0)
 """
@@ -79,6 +89,7 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(60_000)
+        page.add_init_script(COUNT_CALCS_JS)
         try:
             page.goto(app_url)
             page.get_by_text("No runs yet").first.wait_for()
@@ -100,8 +111,12 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
                 timeout=150_000
             )
             map_seconds = time.perf_counter() - started
-            time.sleep(1.0)  # let plotly finish drawing before aiming at a point
-            page.wait_for_function(MAP_DRAWN_JS, arg=1797)  # every digit drawn, after any rerun
+            page.wait_for_function(MAP_DRAWN_JS, arg=1797)  # every digit drawn
+            time.sleep(1.0)  # a click in this time must not wait for a second drawing of the map
+            assert page.evaluate(MAP_CALCS_JS, 1797) == [1], (
+                "Plotly computed and drew the whole map again after it appeared: it saw a changed figure "
+                "once Streamlit's chart re-themed it (see lab/figures.py)"
+            )
             # the page keeps the Train page's scroll offset, where "Open its map" was clicked
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
 

@@ -1,0 +1,85 @@
+"""The map figure (lab.figures): what Plotly must find unchanged after Streamlit's chart re-themes
+a JSON copy of it, rows that lead back to the right images, and a frozen dict form."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import plotly.tools
+import pytest
+
+from lab import figures
+
+
+def sent(fig) -> str:
+    """What st.plotly_chart sends for a figure (streamlit/elements/plotly_chart.py)."""
+    return pio.to_json(
+        plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False
+    )
+
+
+@pytest.fixture()
+def mapped():
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(500, 2)).astype(np.float32) * 7
+    labels = rng.integers(0, 4, 500)
+    labels[labels == 2] = 3  # a class with no points gets no trace
+    fig = figures.map_figure(xy, labels, ["a", "b", "c", "d"], "a map", "run1-backbone")
+    return xy, labels, fig
+
+
+def test_the_figure_sends_plain_lists_and_no_template(mapped):
+    """Typed arrays and a template come back from the browser's JSON copy as new objects, which
+    makes Plotly redraw the whole map: neither may be in what st.plotly_chart sends."""
+    _, _, fig = mapped
+    text = sent(fig)
+    spec = json.loads(text)
+    assert "bdata" not in text and "template" not in spec["layout"]
+    for trace in spec["data"]:
+        assert all(isinstance(trace[k], list) for k in ("x", "y", "customdata"))
+    layout = spec["layout"]
+    assert layout["datarevision"] == layout["uirevision"] == "run1-backbone"
+    # what st.plotly_chart sets when a chart selects points, so that it changes nothing
+    modes = (layout["clickmode"], layout["hovermode"], layout["dragmode"])
+    assert modes == ("event+select", "closest", "pan")
+
+
+def test_each_point_leads_back_to_its_row(mapped):
+    xy, labels, fig = mapped
+    spec = fig.to_dict()
+    assert [t["name"] for t in spec["data"]] == ["a", "b", "d"]
+    rows = np.concatenate([t["customdata"] for t in spec["data"]])
+    assert sorted(rows.tolist()) == list(range(len(labels)))
+    for c, trace in zip([0, 1, 3], spec["data"], strict=True):
+        r = np.asarray(trace["customdata"])
+        assert (labels[r] == c).all()
+        np.testing.assert_allclose(trace["x"], xy[r, 0], atol=5e-4)  # rounded to 3 decimals
+        np.testing.assert_allclose(trace["y"], xy[r, 1], atol=5e-4)
+
+
+def test_a_frozen_figure_hands_out_one_copy_that_callers_cannot_change(mapped):
+    _, _, fig = mapped
+    first, second = fig.to_dict(), fig.to_dict()
+    assert first["data"][0]["x"] is second["data"][0]["x"], "made once, not deep-copied per call"
+    first["layout"]["title"] = "changed"
+    first["data"][0]["name"] = "changed"
+    third = fig.to_dict()
+    assert third["layout"]["title"]["text"] == "a map" and third["data"][0]["name"] == "a"
+
+
+def test_a_highlight_adds_a_star_under_its_own_revision(mapped):
+    xy, _, fig = mapped
+    star5, star9 = figures.with_highlight(fig, xy, 5), figures.with_highlight(fig, xy, 9)
+    assert len(fig.data) == 3 and len(star5.data) == 4, "the map itself is unchanged"
+    s5, s9 = star5.to_dict(), star9.to_dict()
+    assert s5["data"][-1]["x"] == [pytest.approx(float(xy[5, 0]))]
+    assert s5["data"][-1]["y"] == [pytest.approx(float(xy[5, 1]))]
+    # Plotly ignores changed data under an unchanged datarevision: a moved star needs a new one
+    revisions = {fig.layout.datarevision, s5["layout"]["datarevision"], s9["layout"]["datarevision"]}
+    assert len(revisions) == 3
+    text = sent(star5)
+    assert "bdata" not in text and "template" not in json.loads(text)["layout"]
+
+
+def test_hex_rgb():
+    assert figures.hex_rgb("#1f77b4") == (31, 119, 180)

@@ -246,7 +246,7 @@ def main(args) -> int:
     print(f"  model FLOPs per step (fwd+bwd, both views): {flops / 1e9:.1f} GFLOP")
     print(
         f"  {str(peak_dtype).removeprefix('torch.')} matmul peak: {peak:.0f} GFLOP/s; "
-        f"training reaches {achieved:.0f} GFLOP/s = {achieved / peak:.0%}"
+        f"training reaches {achieved:.0f} GFLOP/s = {achieved / peak:.{2 if achieved < 0.01 * peak else 0}%}"
     )
     all_images = torch.cat([ds.train_images, ds.test_images])
     emb = bench_embed(fresh_model(), all_images, device)

@@ -238,7 +238,7 @@ def metric_cards(run: Run) -> None:
         job = manager().job(f"{run.id}/scores")
         if job is None or job.state != "failed":
             job = manager().request_scores(run)
-        job_progress(job.key)
+        job_progress(job.key, poll=2.0)
 
 
 # ---------------------------------------------------------------- loss curve
@@ -325,14 +325,29 @@ def ensure_pairs(run: Run, space: str):
     """The run's cross-class pairs when stored; otherwise queue them, show progress, return None."""
     pairs = neighbours.stored_pairs(run, space)
     if pairs is None:
-        job_progress(manager().request_pairs(run, space).key)
+        job_progress(manager().request_pairs(run, space).key, poll=2.0)
     return pairs
 
 
+def job_progress(key: str, poll: float = 0.5) -> None:
+    """Status of a background job; reruns the page when it is done. `poll`: seconds between checks.
+    Twice a second for what the user waits for (the map appears at most half a second after the
+    worker stores it); every 2 s for what fills in while the user explores a map (pairs, scores):
+    each check is a rerun that the browser renders, on the same cores as the map's clicks."""
+    (_job_progress_fast if poll < 1 else _job_progress_slow)(key)
+
+
 @st.fragment(run_every=0.5)
-def job_progress(key: str) -> None:
-    """Status of a background job; reruns the page when it is done. Polled twice a second: the map
-    a user waits for appears at most half a second after the worker stores it."""
+def _job_progress_fast(key: str) -> None:
+    _job_status(key)
+
+
+@st.fragment(run_every=2.0)
+def _job_progress_slow(key: str) -> None:
+    _job_status(key)
+
+
+def _job_status(key: str) -> None:
     job = manager().job(key)
     if job is None:
         return

@@ -83,3 +83,10 @@ def test_a_highlight_adds_a_star_under_its_own_revision(mapped):
 
 def test_hex_rgb():
     assert figures.hex_rgb("#1f77b4") == (31, 119, 180)
+
+
+def test_a_frozen_map_exports_as_a_standalone_html_page(mapped):
+    from lab import export
+
+    page = export.figure_html(mapped[2]).decode()
+    assert page.lstrip().lower().startswith("<!doctype html>") and "a map" in page and "scattergl" in page

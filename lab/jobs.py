@@ -25,11 +25,13 @@ Protocol: JSON lines; requests on the worker's stdin, events on its stdout. Plai
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -45,6 +47,7 @@ from lab.runs import Run, RunStore, RunStoreError, run_id
 from lab.train import Progress, TrainConfig, TrainingCancelled, TrainingDiverged, warm_up_training
 
 ACTIVE = ("queued", "running")
+HOLD_S = 2.5  # a background job waits this long after the map is shown or clicked [L]
 KNOWN_ERRORS = (ValueError, DatasetUnavailable, TrainingDiverged, RunStoreError, OSError)
 REPO = Path(__file__).resolve().parent.parent
 
@@ -113,6 +116,8 @@ class _Worker:
         self.current: Job | None = None
         self.proc: subprocess.Popen | None = None
         self.thread: threading.Thread | None = None
+        self.held_pid: int | None = None  # the worker process while a hold has it stopped
+        self.held_until = 0.0  # time.monotonic() at which it resumes
 
     def submit(self, job: Job, front: bool = False) -> None:
         with self.cv:
@@ -154,12 +159,61 @@ class _Worker:
                                  f"{sys.executable} runs, then start the job again.")  # fmt: skip
                     job._finished.set()
                     continue
+            if job.kind != "train":  # a hold also delays the start of background jobs
+                with self.cv:
+                    while job.state == "queued" and (left := self.held_until - time.monotonic()) > 0:
+                        job.message = "Waiting while you explore the map..."
+                        self.cv.wait(left)
+                if job.state != "queued":
+                    continue
             job.state, job.started_at, job.message = "running", time.time(), "Starting..."
-            job._cancel_hook = lambda key=job.key: self._send({"op": "cancel", "key": key})
+            job._cancel_hook = lambda key=job.key: (self.release(), self._send({"op": "cancel", "key": key}))
             self.current = job
             self._send(job.request())
             job._finished.wait()
             self.current = None
+
+    def hold(self, seconds: float) -> bool:
+        """Stop the worker process (SIGSTOP) for `seconds` while it runs a background job, so that
+        a person clicking on a map has both cores; a hold during a hold extends it. Training is
+        never held: its user watches its progress. With no background job running, the next one
+        waits for the hold to end before it starts (`_feed`). True when a running job was stopped.
+
+        Why stop it: on 2 cores, a map click right after the map appeared took 0.35-0.40 s while
+        the worker ranked pairs and 0.25-0.26 s with it idle (chromium's software WebGL, the
+        server and the worker compete for the cores); lowering its priority (nice 10, SCHED_IDLE)
+        and giving it one thread did not close that gap (see the README)."""
+        with self.cv:
+            self.held_until = max(self.held_until, time.monotonic() + seconds)  # _feed starts nothing before
+            job, proc = self.current, self.proc
+            if job is None or job.kind == "train" or proc is None or proc.poll() is not None:
+                return False
+            if self.held_pid is None:
+                try:
+                    os.kill(proc.pid, signal.SIGSTOP)
+                except (OSError, AttributeError):  # gone, or no signals on this platform
+                    return False
+                self.held_pid = proc.pid
+                threading.Thread(target=self._release_when_due, name="lab-jobs-hold", daemon=True).start()
+            return True
+
+    def release(self) -> None:
+        """End a hold now (a cancel, the app exiting)."""
+        with self.cv:
+            self._resume()
+
+    def _resume(self) -> None:  # with self.cv held
+        if self.held_pid is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                os.kill(self.held_pid, signal.SIGCONT)
+        self.held_pid, self.held_until = None, 0.0
+        self.cv.notify_all()
+
+    def _release_when_due(self) -> None:
+        with self.cv:
+            while self.held_pid is not None and (left := self.held_until - time.monotonic()) > 0:
+                self.cv.wait(left)
+            self._resume()
 
     def _read(self, proc: subprocess.Popen) -> None:
         for line in proc.stdout:
@@ -216,6 +270,7 @@ def _apply(job: Job, event: dict) -> None:
 
 
 _WORKER = _Worker()
+atexit.register(_WORKER.release)  # never leave the worker stopped behind
 
 
 class JobManager:
@@ -282,6 +337,15 @@ class JobManager:
             self.request_scores(job.run, front=True)
         if "map" in needs:
             self.request_map(job.run, "backbone", front=True)
+
+    def hold_background(self, seconds: float = HOLD_S) -> bool:
+        """Pause the running background job (not training) for `seconds` while a user clicks on a
+        map (`_Worker.hold`); True when it is paused."""
+        return _WORKER.hold(seconds)
+
+    def held(self) -> bool:
+        """True while a hold keeps background jobs from running or starting."""
+        return _WORKER.held_until > time.monotonic()
 
     def job(self, key: str) -> Job | None:
         return self._jobs.get(key)

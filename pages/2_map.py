@@ -40,6 +40,7 @@ if not common.ensure_map(run, space):
 @st.fragment
 def explore() -> None:
     """The map and the clicked image's neighbours; a click reruns only this part."""
+    common.hold_background()  # background work waits while the map is explored
     fig = common.map_figure(root, run.id, space)
     left, right = st.columns([3, 2], gap="medium")
     with left:

@@ -52,6 +52,7 @@ def short(run) -> str:
 
 @st.fragment
 def side_by_side() -> None:
+    common.hold_background()  # background work waits while the maps are explored
     row = common.selected_row(run_a)
     cols = st.columns(2, gap="medium")
     for col, run in zip(cols, (run_a, run_b), strict=True):

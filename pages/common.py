@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from lab import data as lab_data
-from lab import figures, maps, neighbours
+from lab import figures, jobs, maps, neighbours
 from lab.jobs import default_config, get_manager
 from lab.runs import Run, RunStore
 from lab.train import pick_device
@@ -150,6 +150,13 @@ def row_from_selection(event) -> int | None:
     if isinstance(cd, list | tuple):
         cd = cd[0] if cd else None
     return int(cd) if cd is not None else None
+
+
+def hold_background() -> None:
+    """Call where a map is drawn or clicked: the running background job (pairs, scores, a map of
+    another run; never training) pauses for `lab.jobs.HOLD_S`, so that the clicks that follow have
+    both cores (see `lab.jobs._Worker.hold`)."""
+    manager().hold_background()
 
 
 def take_click(run: Run, key: str, event) -> None:
@@ -359,6 +366,8 @@ def _job_status(key: str) -> None:
     ahead = manager().jobs_ahead(job) if job.state == "queued" else []
     waiting = f" (queued behind: {', '.join(j.title for j in ahead)})" if ahead else ""
     # Not `with st.status(...)`: leaving that block marks the status complete (a tick), and the job runs on.
+    if job.state == "running" and manager().held():
+        waiting = f" · paused while you explore the map (it goes on {jobs.HOLD_S:g} s after your last click)"
     box = st.status(f"{job.message}{waiting}", state="running")
     box.caption(f"Started {time.time() - job.submitted_at:.0f} s ago. The result is stored with the run, "
                 "so this happens once.")  # fmt: skip

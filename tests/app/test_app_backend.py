@@ -287,6 +287,85 @@ def test_a_worker_that_cannot_start_fails_the_job_with_a_message(tmp_path, monke
     assert job.state == "failed" and "could not be started" in job.error and "No such file" in job.error
 
 
+def _proc_state(pid: int) -> str:
+    """A process's state letter from /proc (Linux): R running, S sleeping, T stopped."""
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0]
+
+
+def _cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="needs POSIX signals")
+def test_a_hold_stops_a_background_job_for_its_time_then_it_runs_on(tmp_path):
+    """The map's clicks pause background work (lab.jobs._Worker.hold): the worker gets no CPU while
+    held, runs again when the hold ends, a second hold extends the first, and training is never held."""
+    import subprocess
+    import sys
+    import time
+
+    from lab import jobs
+
+    worker = jobs._Worker()
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        worker.proc, worker.current = busy, jobs.Job("r/pairs/backbone", "pairs", "p", root=str(tmp_path))
+        time.sleep(0.2)
+        assert worker.hold(0.6)
+        time.sleep(0.1)
+        assert _proc_state(busy.pid) == "T"
+        ticks = _cpu_ticks(busy.pid)
+        time.sleep(0.3)
+        assert worker.hold(0.6)  # extends: now until about 0.9 s after the first hold
+        time.sleep(0.4)
+        assert _proc_state(busy.pid) == "T" and _cpu_ticks(busy.pid) == ticks
+        deadline = time.monotonic() + 5
+        while _proc_state(busy.pid) == "T" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _proc_state(busy.pid) in "RS" and worker.held_pid is None
+        time.sleep(0.3)
+        assert _cpu_ticks(busy.pid) > ticks  # it computes again
+
+        worker.current = jobs.Job("t", "train", "t", root=str(tmp_path))
+        assert not worker.hold(5) and _proc_state(busy.pid) != "T"  # training runs on
+        worker.current = jobs.Job("r/scores", "scores", "s", root=str(tmp_path))
+        assert worker.hold(5) and _proc_state(busy.pid) == "T"
+        worker.release()  # what a cancel or the app's exit does
+        assert _proc_state(busy.pid) != "T" and worker.held_pid is None
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_a_background_job_queued_during_a_hold_starts_when_it_ends(tmp_path, monkeypatch):
+    import time
+
+    from lab import jobs
+
+    worker = jobs._Worker()
+    started = []
+    monkeypatch.setattr(jobs._Worker, "_start_process", lambda self: setattr(self, "proc", None))
+
+    def send(self, msg):
+        started.append((msg["key"], time.monotonic()))
+        job = self.current
+        job.state = "done"
+        job._finished.set()
+
+    monkeypatch.setattr(jobs._Worker, "_send", send)
+    t0 = time.monotonic()
+    assert not worker.hold(0.8)  # nothing runs yet: the hold only gates what starts
+    job = jobs.Job("r/pairs/backbone", "pairs", "p", root=str(tmp_path))
+    worker.submit(job)
+    time.sleep(0.3)
+    assert not started and job.state == "queued" and "explore the map" in job.message
+    assert job._finished.wait(5)
+    assert started[0][0] == job.key and started[0][1] - t0 >= 0.75
+
+
 def test_the_jobs_benchmark_times_each_background_job_of_a_default_run(tmp_path):
     from lab import bench_jobs
 

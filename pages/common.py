@@ -366,8 +366,8 @@ def _job_status(key: str) -> None:
     ahead = manager().jobs_ahead(job) if job.state == "queued" else []
     waiting = f" (queued behind: {', '.join(j.title for j in ahead)})" if ahead else ""
     # Not `with st.status(...)`: leaving that block marks the status complete (a tick), and the job runs on.
-    if job.state == "running" and manager().held():
-        waiting = f" · paused while you explore the map (it goes on {jobs.HOLD_S:g} s after your last click)"
+    if manager().held():
+        waiting += f" · background work is paused while you explore the map; it resumes {jobs.HOLD_S:g} s after your last click"
     box = st.status(f"{job.message}{waiting}", state="running")
     box.caption(f"Started {time.time() - job.submitted_at:.0f} s ago. The result is stored with the run, "
                 "so this happens once.")  # fmt: skip

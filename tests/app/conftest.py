@@ -60,3 +60,13 @@ def empty_env(tmp_path, monkeypatch):
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
 os.environ.setdefault("LAB_WARM_UP_BASELINE", "0")  # these tests train on digits, not Fashion-MNIST
+
+
+@pytest.fixture(autouse=True)
+def _no_hold_left_behind():
+    """A map page holds background jobs for a few seconds (lab.jobs.HOLD_S); end any hold after
+    each test, so that the next test's jobs start at once."""
+    yield
+    from lab.jobs import _WORKER
+
+    _WORKER.release()

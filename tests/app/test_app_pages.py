@@ -219,8 +219,12 @@ def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
 
 
 def test_a_selected_point_shows_the_image_and_its_neighbours(simclr_state):
+    from lab.jobs import _WORKER
+
+    _WORKER.release()
     at = page("2_map", point={"data": "digits/None/0", "row": 5}, **simclr_state)
     assert not at.exception
+    assert _WORKER.held_until > time.monotonic(), "the map's rerun holds background jobs (lab.jobs.HOLD_S)"
     share = widget(at.metric, "Neighbours from another class")
     assert share.value.endswith("%")
     assert "The 16 nearest neighbours" in texts(at)

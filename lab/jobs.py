@@ -20,6 +20,8 @@ Streamlit's own script parsing ("AST constructor recursion depth mismatch").
   then its exact kNN table (the neighbours, pairs and density read it; the map's UMAP graph does
   not wait for it, see lab.maps). numba's compile cost is paid by a warm-up job queued
   when the app starts, never on a user's click.
+- While a map is drawn and clicked, background jobs (not training) pause for HOLD_S seconds
+  (`_Worker.hold`), so that the clicks have the cores.
 Protocol: JSON lines; requests on the worker's stdin, events on its stdout. Plain Python.
 """
 
@@ -179,8 +181,8 @@ class _Worker:
         never held: its user watches its progress. With no background job running, the next one
         waits for the hold to end before it starts (`_feed`). True when a running job was stopped.
 
-        Why stop it: on 2 cores, a map click right after the map appeared took 0.35-0.40 s while
-        the worker ranked pairs and 0.25-0.26 s with it idle (chromium's software WebGL, the
+        Why stop it: on 2 cores, a first map click right after the map appeared took 0.36-0.60 s
+        while the worker ranked pairs and 0.25-0.26 s with it idle (chromium's software WebGL, the
         server and the worker compete for the cores); lowering its priority (nice 10, SCHED_IDLE)
         and giving it one thread did not close that gap (see the README)."""
         with self.cv:

@@ -164,7 +164,7 @@ class _Worker:
             if job.kind != "train":  # a hold also delays the start of background jobs
                 with self.cv:
                     while job.state == "queued" and (left := self.held_until - time.monotonic()) > 0:
-                        job.message = "Waiting while you explore the map..."
+                        job.message = f"Waiting while you explore the map: it starts {HOLD_S:g} s after your last click."
                         self.cv.wait(left)
                 if job.state != "queued":
                     continue

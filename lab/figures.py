@@ -15,11 +15,21 @@ figure again each time. Two costs follow from how `st.plotly_chart` works (Strea
   70,000 points). `SentFigure.freeze()` makes that copy once.
 
 `python -m lab bench-app` times the re-send against a plain figure with typed arrays.
+
+Every other chart of the lab goes through `chart()`, which does the same for a figure without
+clicks: the house style written into the figure instead of a template, data as plain lists, and a
+`datarevision` named after the figure's content. Under `theme="streamlit"` each chart was drawn
+twice when it mounted, the Density page's 140,000-point layer map included (seen in headless
+chromium: Plotly made a new calcdata twice per chart).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import numpy as np
+import orjson
 import plotly.graph_objects as go
 
 PALETTE = (
@@ -39,10 +49,8 @@ class SentFigure(go.Figure):
     def freeze(self) -> SentFigure:
         """Make the dict form now, with numpy data as plain lists (see the module's docstring)."""
         frozen = super().to_dict()
-        for spec, trace in zip(frozen["data"], self.data, strict=True):
-            for key, value in spec.items():
-                if isinstance(value, dict) and "bdata" in value:  # plotly.py's typed-array form
-                    spec[key] = np.asarray(trace[key]).tolist()
+        frozen["data"] = [_plain(spec) for spec in frozen["data"]]
+        frozen["layout"] = _plain(frozen["layout"])
         if frozen["layout"].get("template", {}) is None:  # no template, rather than a null one
             del frozen["layout"]["template"]
         self._frozen = frozen
@@ -53,6 +61,50 @@ class SentFigure(go.Figure):
         if frozen is None:
             return super().to_dict()
         return {"data": [dict(t) for t in frozen["data"]], "layout": dict(frozen["layout"])}
+
+
+def _plain(value):
+    """`value` with plotly.py's typed arrays (`{"dtype", "bdata"[, "shape"]}`, its form for numpy data)
+    as plain (nested) lists, at any depth; lists of numbers are returned as they are."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            if "shape" in value:
+                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+            return array.tolist()
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+FADED, RULE = "rgba(49, 51, 63, 0.6)", "rgba(49, 51, 63, 0.1)"  # Streamlit's faded text and light rule
+AXIS = dict(gridcolor=RULE, zerolinecolor=RULE, tickcolor=RULE, automargin=True,
+            tickfont=dict(color=FADED, size=12), title=dict(font=dict(color=FADED, size=14)))  # fmt: skip
+HOUSE = dict(  # what Streamlit's own chart theme sets (1.67, light), written into the figure
+    font=dict(family=FONT, color=FADED, size=12), plot_bgcolor="white", paper_bgcolor="white",
+    colorway=list(PALETTE), margin=dict(pad=6),
+    title=dict(font=dict(family=FONT, size=16, color="#31333f", weight=600), x=0, xanchor="left"),
+    legend=dict(font=dict(size=12, color="#31333f"), valign="top", title=dict(side="top")),
+    hoverlabel=dict(bgcolor="white", bordercolor=RULE, font=dict(family=FONT, color="#31333f", size=12)),
+    xaxis=dict(AXIS, showgrid=False, zeroline=False), yaxis=AXIS,
+)  # fmt: skip
+
+
+def chart(fig: go.Figure) -> SentFigure:
+    """`fig` in the house style (Streamlit's chart theme, the figure's own settings winning), frozen, with no template and a `datarevision` named after its content: show it with
+    `st.plotly_chart(..., theme=None)` and Plotly draws it once (see the module's docstring)."""
+    layout = go.Layout(HOUSE)
+    own = fig.layout.to_plotly_json()
+    own.pop("template", None)
+    layout.update(own)
+    out = SentFigure(data=fig.data, layout=layout)
+    out.layout.template = None
+    out.freeze()
+    text = orjson.dumps(out._frozen, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    digest = hashlib.sha1(text).hexdigest()[:16]
+    out.layout.datarevision = out._frozen["layout"]["datarevision"] = digest
+    return out
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:

@@ -4,7 +4,7 @@ the selected run (and a second run on the same images, side by side). Numbers co
 import plotly.graph_objects as go
 import streamlit as st
 
-from lab import analysis
+from lab import analysis, figures
 from lab.neighbours import same_images
 from lab.toys import TOY_KINDS, toy_clouds, toy_scores
 from pages import common
@@ -17,7 +17,7 @@ st.caption(f"After {PAPER}. Tags: **[P]** the paper's measure · **[L]** the lab
 
 
 # ---------------------------------------------------------------- 1. the paper's toy figure
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def toy_figure(kind: str) -> go.Figure:
     x, y = toy_clouds(kind)
     fig = go.Figure(go.Scattergl(x=x[:, 0], y=x[:, 1], mode="markers", hoverinfo="skip",
@@ -25,7 +25,7 @@ def toy_figure(kind: str) -> go.Figure:
     fig.update_layout(height=210, margin=dict(l=0, r=0, t=26, b=0), plot_bgcolor="white", showlegend=False,
                       title=dict(text=kind, font=dict(size=13), x=0.5, xanchor="center"),
                       xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"))  # fmt: skip
-    return fig
+    return figures.chart(fig)
 
 
 @st.cache_data(show_spinner=False, max_entries=500)
@@ -51,7 +51,7 @@ def toy_panel() -> None:
     for col, kind in zip(st.columns(len(TOY_KINDS)), TOY_KINDS, strict=True):
         with col:
             st.plotly_chart(toy_figure(kind), config={"displayModeBar": False, "staticPlot": True},
-                            key=f"toy-{kind}")  # fmt: skip
+                            key=f"toy-{kind}", theme=None)  # fmt: skip
             try:
                 s = toy_score(kind, tau)
             except ValueError as exc:
@@ -138,7 +138,7 @@ for i, r in enumerate(shown):
                              error_y=dict(type="data", array=[stored[r.id][t].estimate.std for t in taus])))  # fmt: skip
 fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="RLD over τ (computed values)",
                   xaxis=dict(title="τ", type="log", tickvals=analysis.RLD_TAUS), yaxis=dict(title="RLD"))  # fmt: skip
-st.plotly_chart(fig, key="dens_rld_tau")
+st.plotly_chart(figures.chart(fig), key="dens_rld_tau", theme=None)
 
 
 # ---------------------------------------------------------------- the map coloured by a per-point layer
@@ -167,7 +167,7 @@ def layer_figures(root: str, rid: str, space: str, layer: str, tau: float) -> tu
     heat.update_layout(height=320, margin=dict(l=0, r=0, t=30, b=0), plot_bgcolor="white",
                        title=dict(text="cell means on a 60 × 60 grid [L]", font=dict(size=13)),
                        xaxis=dict(visible=False), yaxis=dict(visible=False))  # fmt: skip
-    return fig, heat
+    return figures.chart(fig), figures.chart(heat)
 
 
 st.markdown("#### Where on the map")
@@ -190,8 +190,8 @@ if all([common.ensure_map(r, space) for r in shown]) and all([common.ensure_tabl
             if lay is None:
                 continue
             fig, heat = layer_figures(root, r.id, space, layer, tau if layer == "rld" else 0.0)
-            st.plotly_chart(fig, key=f"dens-map-{r.id}")
-            st.plotly_chart(heat, key=f"dens-heat-{r.id}")
+            st.plotly_chart(fig, key=f"dens-map-{r.id}", theme=None)
+            st.plotly_chart(heat, key=f"dens-heat-{r.id}", theme=None)
 
 # ---------------------------------------------------------------- purity vs p
 st.markdown("#### Class purity of neighbourhoods [P]")
@@ -221,7 +221,7 @@ fig.add_trace(go.Scatter(x=list(PAPER_PURITY_VIT), y=list(PAPER_PURITY_VIT.value
 fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), title="Purity vs neighbourhood size p",
                   xaxis=dict(title="p (neighbours)", type="log", tickvals=analysis.PURITY_PS),
                   yaxis=dict(title="purity", range=[0, 1.02]))  # fmt: skip
-left.plotly_chart(fig, key="dens_purity")
+left.plotly_chart(figures.chart(fig), key="dens_purity", theme=None)
 with right:
     ready = {rid: c for rid, c in curves.items() if c is not None}
     if ready:
@@ -238,7 +238,7 @@ with right:
                                   marker_color="#aaaaaa" if rid == "pixels" else common.PALETTE[i]))  # fmt: skip
         bars.update_layout(height=290, margin=dict(l=10, r=10, t=10, b=10), barmode="group", xaxis_type="category",
                            yaxis=dict(title=f"purity@{p_sel}", range=[0, 1.02]))  # fmt: skip
-        st.plotly_chart(bars, key="dens_purity_class")
+        st.plotly_chart(figures.chart(bars), key="dens_purity_class", theme=None)
 
 # ---------------------------------------------------------------- cross-class pairs in both runs
 st.markdown("#### Cross-class pairs [P]")

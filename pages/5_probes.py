@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lab import analysis, reproduce
+from lab import analysis, figures, reproduce
 from lab.neighbours import same_images
 from pages import common
 
@@ -112,7 +112,7 @@ if scored:
                       yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.05), 1.0]),
                       xaxis=dict(tickangle=0), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                       title=dict(text="Test accuracy per label budget and probe (95 % intervals)", y=0.98))  # fmt: skip
-    st.plotly_chart(fig, key="probe_bars")
+    st.plotly_chart(figures.chart(fig), key="probe_bars", theme=None)
     table = pd.DataFrame([{
         "representation": r["features"], "probe": PROBE_NAMES[r["probe"]],
         "labels": f"{r['budget']:.0%} ({r['n_labels']:,})", "accuracy": r["accuracy"],

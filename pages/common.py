@@ -255,10 +255,8 @@ def loss_chart(losses, height: int = 220) -> None:
     fig = go.Figure(go.Scatter(y=np.asarray(losses, dtype=float), mode="lines", line=dict(width=1.5),
                                hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>"))  # fmt: skip
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step",
-                      yaxis_title="training loss", plot_bgcolor="white")  # fmt: skip
-    fig.update_xaxes(gridcolor="#eee")
-    fig.update_yaxes(gridcolor="#eee")
-    st.plotly_chart(fig, config={"displaylogo": False, "displayModeBar": False})
+                      yaxis_title="training loss")  # fmt: skip
+    st.plotly_chart(figures.chart(fig), config={"displaylogo": False, "displayModeBar": False}, theme=None)
 
 
 def live_loss_svg(losses, total_steps: int, width: int = 960, height: int = 190) -> str:

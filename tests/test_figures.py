@@ -90,3 +90,50 @@ def test_a_frozen_map_exports_as_a_standalone_html_page(mapped):
 
     page = export.figure_html(mapped[2]).decode()
     assert page.lstrip().lower().startswith("<!doctype html>") and "a map" in page and "scattergl" in page
+
+
+def test_a_chart_sends_plain_lists_at_any_depth_and_no_template():
+    """`figures.chart` (every chart but the map): typed arrays nested in markers and 2-D heatmaps
+    become lists, and the house style replaces the template."""
+    import plotly.graph_objects as go
+
+    rng = np.random.default_rng(1)
+    fig = go.Figure([
+        go.Scattergl(x=rng.normal(size=50), y=rng.normal(size=50), marker=dict(color=rng.random(50))),
+        go.Heatmap(z=np.arange(6.0).reshape(2, 3)),
+    ])  # fmt: skip
+    fig.update_layout(title="a chart")
+    text = sent(figures.chart(fig))
+    spec = json.loads(text)
+    assert "bdata" not in text and "template" not in spec["layout"]
+    assert spec["data"][1]["z"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    np.testing.assert_allclose(spec["data"][0]["marker"]["color"], fig.data[0].marker.color)
+    layout = spec["layout"]
+    assert layout["plot_bgcolor"] == "white" and layout["font"]["family"] == figures.FONT
+    assert layout["title"] == {**layout["title"], "text": "a chart", "x": 0}
+
+
+def test_a_charts_own_settings_win_over_the_house_style():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(y=[1, 2]))
+    fig.update_layout(
+        title=dict(text="t", font=dict(size=11), x=0.5), yaxis=dict(title="loss", gridcolor="red")
+    )
+    layout = figures.chart(fig).to_dict()["layout"]
+    assert layout["title"]["font"]["size"] == 11 and layout["title"]["x"] == 0.5
+    assert layout["title"]["font"]["family"] == figures.FONT, "house settings fill in the rest"
+    assert layout["yaxis"]["gridcolor"] == "red" and layout["yaxis"]["title"]["text"] == "loss"
+    assert layout["xaxis"]["showgrid"] is False
+
+
+def test_a_charts_datarevision_names_its_content():
+    """Plotly skips comparing data under an unchanged datarevision, so changed data needs a new one,
+    and the same chart built again must keep it (a rerun re-sends it)."""
+    import plotly.graph_objects as go
+
+    def build(ys):
+        return figures.chart(go.Figure(go.Scatter(y=np.asarray(ys, dtype=float)))).layout.datarevision
+
+    assert build([1, 2, 3]) == build([1, 2, 3])
+    assert build([1, 2, 3]) != build([1, 2, 4])

@@ -149,12 +149,17 @@ RLD_VALUES_JS = (
 )  # the toy panel's five come first; a stored run adds its own RLD metrics below
 
 
+CALCS_JS = "() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.__labCalcs)"
+
+
 def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
-    """The Density page's five toy RLD values change when the τ slider moves by keyboard."""
+    """The Density page's five toy RLD values change when the τ slider moves by keyboard, and each of
+    its charts (the toys, and the trained run's) is drawn once, the rerun's re-sent ones included."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1200})
         page.set_default_timeout(60_000)
+        page.add_init_script(COUNT_CALCS_JS)
         try:
             page.goto(app_url)
             # app.py's own navigation (not Streamlit's pages/ folder listing shown before its first run)
@@ -173,8 +178,16 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
             page.wait_for_timeout(500)
             page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")  # the rerun is over
             after = page.evaluate(RLD_VALUES_JS)
+            # the toys, then the run's RLD over τ, layer map and heatmap, purity curves and bars
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 10")
+            page.wait_for_timeout(1000)
+            calcs = page.evaluate(CALCS_JS)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "density-toys-tau.png"), full_page=True)
         finally:
             browser.close()
     assert len(after) == 5 and after != before
+    assert len(calcs) > 5, "the toys and the trained digits run's charts"
+    assert calcs == [1] * len(calcs), (
+        f"Plotly drew some charts more than once: {calcs} (see lab.figures.chart)"
+    )

@@ -187,6 +187,15 @@ def run_label(run: Run) -> str:
     )
 
 
+def short_run_label(run: Run) -> str:
+    """The sidebar's label, short enough for its width: method, dataset, embedding size, kNN accuracy."""
+    knn = run.metrics.get("knn_acc")
+    dataset = run.config.dataset.replace("fashion-mnist", "fashion")
+    return f"{run.config.method} · {dataset} · p={run.config.embedding_size} · " + (
+        f"{knn:.1%}" if knn is not None else "scoring"
+    )
+
+
 def sidebar() -> None:
     with st.sidebar:
         st.markdown(f"**Device:** {device_line()}")
@@ -198,8 +207,9 @@ def sidebar() -> None:
             if st.session_state.get("run_picker") not in ids:
                 st.session_state["run_picker"] = ids[0]
             by_id = {r.id: r for r in runs}
-            st.selectbox("Stored run", ids, key="run_picker", format_func=lambda i: run_label(by_id[i]),
-                         help="Every trained config is stored on disk; pick one to explore.")  # fmt: skip
+            st.selectbox("Stored run", ids, key="run_picker", format_func=lambda i: short_run_label(by_id[i]),
+                         help="Every trained config is stored on disk; pick one to explore. Each is named by "
+                              "method, dataset, embedding size p and its kNN accuracy.")  # fmt: skip
             run = by_id[st.session_state["run_picker"]]
             if run.pending and manager().job(f"{run.id}/scores") is None:  # e.g. the app stopped mid-scoring
                 manager().request_scores(run)

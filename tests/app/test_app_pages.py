@@ -23,7 +23,13 @@ def test_app_opens_on_the_train_page_with_the_stored_runs_in_the_sidebar(app_env
     assert not at.exception
     assert at.title[0].value == "Train a model"
     picker = widget(at.sidebar.selectbox, "Stored run")
-    assert set(picker.options) >= {"simclr", "supervised"} or len(picker.options) >= 2
+    # named by method, dataset, embedding size and kNN accuracy, short enough for the sidebar
+    methods = {o.split(" · ")[0] for o in picker.options}
+    assert {"simclr", "supervised"} <= methods, picker.options
+    assert all(o.split(" · ")[1] == "digits" and o.split(" · ")[2].startswith("p=") for o in picker.options)
+    assert all(len(o) <= 36 and (o.endswith("%") or o.endswith("scoring")) for o in picker.options), (
+        picker.options
+    )
     sidebar = "\n".join(m.value for m in at.sidebar.markdown)
     assert "Device:" in sidebar and "digits" in sidebar
 

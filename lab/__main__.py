@@ -148,7 +148,11 @@ def cmd_bench_jobs(args) -> int:
 def cmd_bench_browser(args) -> int:
     from lab.bench_browser import main as bench_browser_main
 
-    return bench_browser_main(["--keep"] * args.keep + ["--start-only"] * args.start_only)
+    return bench_browser_main(
+        ["--keep"] * args.keep
+        + ["--start-only"] * args.start_only
+        + ["--gpu-compositing"] * args.gpu_compositing
+    )
 
 
 def cmd_reproduce(args) -> int:
@@ -199,6 +203,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     p.add_argument("--start-only", action="store_true", help="only time `make run` to the first page")
+    p.add_argument("--gpu-compositing", action="store_true",
+                   help="chromium composites with SwiftShader as a GPU (as a desktop browser with a GPU does)")  # fmt: skip
     p.set_defaults(func=cmd_bench_browser)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"

@@ -23,6 +23,12 @@ drives Debian's chromium (Playwright, headless) through it:
 The runs folder starts empty except for the cached raw-pixel baseline (copied from ./runs when
 present, as the app's start-up warm-up leaves it; the output says whether it was). Headless
 chromium draws WebGL in software (SwiftShader), which a desktop browser with a GPU does not.
+
+It also composites the page in software, and then, after each WebGL frame, reads the canvas back
+on the page's main thread (`GLES2::ReadPixels` in a trace), waiting for the software draw: the
+click that follows waits with it. A desktop browser with a GPU composites on the GPU and does not.
+`--gpu-compositing` asks chromium to composite with SwiftShader as if it were a GPU (WebGL still
+drawn in software on the same cores); the output names the compositing chromium reports.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -47,6 +54,10 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+# Composite with SwiftShader (software Vulkan/GL) as a GPU, instead of falling back to software
+# compositing, which reads each WebGL frame back on the main thread.
+GPU_COMPOSITING_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                        "--disable-software-compositing-fallback"]  # fmt: skip
 
 STRIP_SHOWN_JS = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
   .filter(i => i.complete && i.naturalWidth > 0).length >= 18"""
@@ -83,6 +94,22 @@ CLICK_POINT_JS = """(k) => {
   const r = gd.getBoundingClientRect();
   return {x: r.left + L._size.l + L.xaxis.l2p(t.x[i]), y: r.top + L._size.t + L.yaxis.l2p(t.y[i])};
 }"""
+
+
+def compositing(browser) -> str:
+    """How chromium says it composites pages ("Software only. ..." or "Hardware accelerated"),
+    from its chrome://gpu page."""
+    page = browser.new_page()
+    try:
+        page.goto("chrome://gpu")
+        page.wait_for_function(
+            "() => /Compositing:/.test(document.querySelector('info-view')?.shadowRoot?.textContent || '')"
+        )
+        text = page.evaluate("() => document.querySelector('info-view').shadowRoot.textContent")
+    finally:
+        page.close()
+    m = re.search(r"Compositing:\s*(.+?)(?:\*|$)", text)
+    return m.group(1).strip() if m else "unknown"
 
 
 def free_port() -> int:
@@ -223,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     ap.add_argument("--screenshots", default="test-artifacts", help="folder for screenshots")
     ap.add_argument("--start-only", action="store_true", help="time `make run` to the first page, then stop")
+    ap.add_argument("--gpu-compositing", action="store_true",
+                    help="composite with SwiftShader as a GPU, as a desktop browser with a GPU composites")  # fmt: skip
     args = ap.parse_args(argv)
     try:
         from playwright.sync_api import sync_playwright
@@ -258,7 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as p:
             try:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                extra = GPU_COMPOSITING_ARGS if args.gpu_compositing else []
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + extra)
+                composited = compositing(browser) + (
+                    ", SwiftShader as the GPU" if args.gpu_compositing else ""
+                )
+                print(f"chromium's compositing: {composited}", flush=True)
                 page = browser.new_page(viewport={"width": 1500, "height": 1000})
                 page.set_default_timeout(120_000)
                 page.add_init_script(LONG_TASKS_JS)
@@ -406,12 +440,12 @@ def main(argv: list[str] | None = None) -> int:
         log.close()
         if not args.keep:
             shutil.rmtree(runs, ignore_errors=True)
-        _report(rows, cached.is_dir(), shots, runs if args.keep else None)
+        _report(rows, cached.is_dir(), shots, runs if args.keep else None, locals().get("composited", "?"))
     return 0
 
 
-def _report(rows, baseline_cached: bool, shots: Path, kept: Path | None) -> None:
-    print(f"SSL Lab in headless chromium (software WebGL), {os.cpu_count()} cores; runs folder started "
+def _report(rows, baseline_cached: bool, shots: Path, kept: Path | None, composited: str) -> None:
+    print(f"SSL Lab in headless chromium (software WebGL; compositing: {composited}), {os.cpu_count()} cores; runs folder started "
           f"empty{' but for the cached pixel baseline' if baseline_cached else ' (pixel baseline computed too)'}")  # fmt: skip
     print(f"{'measure':<56} {'seconds':>8}  target")
     for what, seconds, target in rows:

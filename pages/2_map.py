@@ -46,7 +46,7 @@ def explore() -> None:
     with left:
         key = f"map-{run.id}-{space}"
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key, theme=None,
-                                config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
+                                config=common.plotly_config(scrollZoom=True))  # fmt: skip
         common.take_click(run, key, event)
         if fid := maps.map_fidelity(run, space):
             st.caption(

@@ -63,7 +63,7 @@ def side_by_side() -> None:
             fig = common.with_highlight(root, run.id, space, row)
             key = f"cmp-{run.id}-{space}"
             event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key, theme=None,
-                                    config={"displaylogo": False, "scrollZoom": True})  # fmt: skip
+                                    config=common.plotly_config(scrollZoom=True))  # fmt: skip
             before = common.selected_row(run_a)
             common.take_click(run, key, event)
             if common.selected_row(run_a) != before:

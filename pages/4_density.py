@@ -50,7 +50,7 @@ def toy_panel() -> None:
         return
     for col, kind in zip(st.columns(len(TOY_KINDS)), TOY_KINDS, strict=True):
         with col:
-            st.plotly_chart(toy_figure(kind), config={"displayModeBar": False, "staticPlot": True},
+            st.plotly_chart(toy_figure(kind), config=common.plotly_config(displayModeBar=False, staticPlot=True),
                             key=f"toy-{kind}", theme=None)  # fmt: skip
             try:
                 s = toy_score(kind, tau)
@@ -190,7 +190,7 @@ if all([common.ensure_map(r, space) for r in shown]) and all([common.ensure_tabl
             if lay is None:
                 continue
             fig, heat = layer_figures(root, r.id, space, layer, tau if layer == "rld" else 0.0)
-            st.plotly_chart(fig, key=f"dens-map-{r.id}", theme=None)
+            st.plotly_chart(fig, key=f"dens-map-{r.id}", theme=None, config=common.plotly_config())
             st.plotly_chart(heat, key=f"dens-heat-{r.id}", theme=None)
 
 # ---------------------------------------------------------------- purity vs p

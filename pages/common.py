@@ -23,6 +23,13 @@ from lab.runs import Run, RunStore
 from lab.train import pick_device
 
 PALETTE = figures.PALETTE
+# Reports the browser's device pixel ratio; the sidebar mounts it until it has, once per session
+# (mounted again on another page, it would report again and rerun that page). WebGL charts are drawn
+# at that ratio (`plotly_config`).
+SCREEN = st.components.v2.component(
+    "lab_screen",
+    js="export default function ({ setStateValue }) { setStateValue('dpr', window.devicePixelRatio || 1); }",
+)
 SPACE_LABELS = {"backbone": "Backbone features h", "projector": "Projector embeddings z"}
 
 
@@ -227,6 +234,19 @@ def sidebar() -> None:
                 ok = not src.startswith("unavailable")
                 st.markdown(f"{'✅' if ok else '⚪'} **{name}** — {src}")
         st.caption(f"Runs folder: `{runs_root()}`")
+        if "lab_dpr" not in st.session_state:
+            SCREEN(key="lab_screen", on_dpr_change=_keep_dpr, height=0)
+
+
+def _keep_dpr() -> None:
+    st.session_state["lab_dpr"] = (st.session_state.get("lab_screen") or {}).get("dpr")
+
+
+def plotly_config(**extra) -> dict:
+    """st.plotly_chart's config for a WebGL chart: drawn at the screen's pixel ratio
+    (`lab.figures.gl_pixel_ratio`), no plotly logo."""
+    dpr = st.session_state.get("lab_dpr")
+    return {"displaylogo": False, **extra, "plotGlPixelRatio": figures.gl_pixel_ratio(dpr)}
 
 
 # ---------------------------------------------------------------- results beside the baseline

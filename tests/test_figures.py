@@ -137,3 +137,12 @@ def test_a_charts_datarevision_names_its_content():
 
     assert build([1, 2, 3]) == build([1, 2, 3])
     assert build([1, 2, 3]) != build([1, 2, 4])
+
+
+def test_webgl_is_drawn_at_the_screens_pixel_ratio_between_1_and_2():
+    assert figures.gl_pixel_ratio(None) == 2.0, "Plotly's default until the browser says"
+    assert figures.gl_pixel_ratio(1) == 1.0
+    assert figures.gl_pixel_ratio(1.5) == 1.5
+    assert figures.gl_pixel_ratio(2) == 2.0 and figures.gl_pixel_ratio(3) == 2.0
+    assert figures.gl_pixel_ratio(0.8) == 1.0
+    assert figures.gl_pixel_ratio(float("nan")) == 2.0 and figures.gl_pixel_ratio(0) == 2.0

@@ -78,6 +78,9 @@ COUNT_CALCS_JS = """(() => { const seen = new WeakSet();
 MAP_CALCS_JS = """(n) => [...document.querySelectorAll('.js-plotly-plot')]
   .filter(gd => gd._fullData && gd._fullData.reduce((s, t) => s + (t.x ? t.x.length : 0), 0) >= n)
   .map(gd => gd.__labCalcs)"""
+# Each WebGL chart's drawing-buffer pixels per CSS pixel.
+GL_RATIO_JS = """() => [...document.querySelectorAll('.js-plotly-plot canvas.gl-canvas-context')]
+  .map(c => Math.round(100 * c.width / c.clientWidth) / 100)"""
 IMAGES_LOADED_JS = f"""
 () => [...document.querySelectorAll('{IMAGES}')].every(i => i.complete && i.naturalWidth > 0)
 """
@@ -117,6 +120,8 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
                 "Plotly computed and drew the whole map again after it appeared: it saw a changed figure "
                 "once Streamlit's chart re-themed it (see lab/figures.py)"
             )
+            # WebGL drawn at the screen's pixel ratio (1 here), not Plotly's fixed 2 (lab.figures.gl_pixel_ratio)
+            assert page.evaluate(GL_RATIO_JS) == [1], page.evaluate(GL_RATIO_JS)
             # the page keeps the Train page's scroll offset, where "Open its map" was clicked
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
 
@@ -154,16 +159,21 @@ CALCS_JS = "() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => gd
 
 def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
     """The Density page's five toy RLD values change when the τ slider moves by keyboard, and each of
-    its charts (the toys, and the trained run's) is drawn once, the rerun's re-sent ones included."""
+    its charts (the toys, and the trained run's) is drawn once, the rerun's re-sent ones included;
+    on a screen of pixel ratio 1.5 its WebGL charts are drawn at 1.5."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page = browser.new_page(viewport={"width": 1500, "height": 1200}, device_scale_factor=1.5)
         page.set_default_timeout(60_000)
         page.add_init_script(COUNT_CALCS_JS)
         try:
             page.goto(app_url)
             # app.py's own navigation (not Streamlit's pages/ folder listing shown before its first run)
             page.get_by_text("Device:").wait_for()
+            # the sidebar reports the screen's pixel ratio once mounted, and the app reruns with it:
+            # a user's next page draws WebGL at that ratio (only a page opened before that redraws)
+            page.wait_for_timeout(1000)
+            page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
             page.get_by_role("link", name="Density", exact=True).click()
             page.get_by_text("The paper's toy figure").wait_for()
             page.wait_for_function(f"() => ({RLD_VALUES_JS})().length === 5")
@@ -182,6 +192,7 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 10")
             page.wait_for_timeout(1000)
             calcs = page.evaluate(CALCS_JS)
+            ratios = page.evaluate(GL_RATIO_JS)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "density-toys-tau.png"), full_page=True)
         finally:
@@ -191,3 +202,4 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
     assert calcs == [1] * len(calcs), (
         f"Plotly drew some charts more than once: {calcs} (see lab.figures.chart)"
     )
+    assert len(ratios) == 6 and set(ratios) == {1.5}, f"the five toys and the layer map: {ratios}"

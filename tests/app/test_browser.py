@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -100,6 +101,15 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             page.get_by_test_id("stSelectbox").first.wait_for()
             page.wait_for_function(STRIP_SHOWN_JS)
             page.screenshot(path=str(ARTIFACTS / "empty-state-train.png"), full_page=True)
+            # the form shows the values the page computes with (a rerun that interrupted the first
+            # run once left the inputs at their minimum: see pages/common.screen_probe)
+            page.wait_for_timeout(1000)
+            steps = re.search(
+                r"about ([\d,]+) steps of (\d+) images", page.inner_text('[data-testid="stMain"]')
+            )
+            assert steps, "the Train page says how long the default trains"
+            assert page.get_by_label("Batch size", exact=True).input_value() == steps.group(2)
+            assert float(page.get_by_label("Epochs", exact=True).input_value()) > 0.1
 
             page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
             page.get_by_role("option", name="digits").click()

@@ -92,7 +92,8 @@ HOUSE = dict(  # what Streamlit's own chart theme sets (1.67, light), written in
 
 
 def chart(fig: go.Figure) -> SentFigure:
-    """`fig` in the house style (Streamlit's chart theme, the figure's own settings winning), frozen, with no template and a `datarevision` named after its content: show it with
+    """`fig` in the house style (Streamlit's chart theme, the figure's own settings winning), frozen,
+    with no template and a `datarevision` named after its content: show it with
     `st.plotly_chart(..., theme=None)` and Plotly draws it once (see the module's docstring)."""
     layout = go.Layout(HOUSE)
     own = fig.layout.to_plotly_json()

@@ -15,6 +15,8 @@ from lab.runs import RunStore, run_id
 from lab.train import TrainConfig, default_epochs, default_run_duration, pick_device
 from pages import common
 
+common.require_app()  # a page opened by its URL right after the server started
+
 EMBEDDING_SIZES = [2**i for i in range(1, 12)]  # 2 ... 2048
 STRIP_SEED = 0
 D = TrainConfig()  # the lab's defaults, shown as the controls' starting values

@@ -6,6 +6,8 @@ from lab import export, maps
 from lab.neighbours import neighbours_of, prepare_search, thumbnail
 from pages import common
 
+common.require_app()  # a page opened by its URL right after the server started
+
 st.title("Map of the representation")
 st.caption(
     "Each dot is one image (training and test), placed by UMAP so that images the model finds similar "

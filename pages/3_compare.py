@@ -6,6 +6,8 @@ from lab import export
 from lab.neighbours import neighbours_of, pair_cosines, same_images, thumbnail
 from pages import common
 
+common.require_app()  # a page opened by its URL right after the server started
+
 st.title("Compare two runs")
 st.caption(
     "Two models trained on the same images, side by side (for example supervised and SimCLR). Click an "

@@ -9,6 +9,8 @@ from lab.neighbours import same_images
 from lab.toys import TOY_KINDS, toy_clouds, toy_scores
 from pages import common
 
+common.require_app()  # a page opened by its URL right after the server started
+
 PAPER = 'Zhang, Lu & Xuan 2023, "How does Contrastive Learning Organize Images?" (arXiv 2305.10229)'
 PAPER_PURITY_VIT = {1: 0.873, 10: 0.847, 100: 0.805, 500: 0.667, 1000: 0.527}  # contrastive ViT [P]
 

@@ -9,6 +9,8 @@ from lab import analysis, figures, reproduce
 from lab.neighbours import same_images
 from pages import common
 
+common.require_app()  # a page opened by its URL right after the server started
+
 PROBE_NAMES = {
     "linear": "Linear [P]",
     "knn": "kNN, k = 20 [L]",

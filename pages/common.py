@@ -33,6 +33,19 @@ SCREEN = st.components.v2.component(
 SPACE_LABELS = {"backbone": "Backbone features h", "projector": "Projector embeddings z"}
 
 
+def require_app() -> None:
+    """Run this page through app.py. Until a session of this server has run app.py (which calls
+    st.navigation), Streamlit 1.67 treats the pages/ folder as a v1 multipage app and runs a page
+    opened by its own URL (a refresh on /map, a tab reconnecting after a restart) without app.py:
+    no sidebar, no runs, `common` listed as a page. Each page calls this first: it ends that mode and
+    reruns, so that app.py runs and shows the page the URL names."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # ---------------------------------------------------------------- cached loaders
 def runs_root() -> str:
     return str(RunStore().root)  # $LAB_RUNS_DIR or ./runs, read at call time

@@ -7,6 +7,7 @@ test-artifacts/. Skipped, with the reason shown, when chromium or playwright is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -40,12 +41,11 @@ except ImportError:  # pragma: no cover
     pytestmark.append(pytest.mark.skip(reason="the playwright package is not installed"))
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`streamlit run app.py` on a free port over an empty runs folder; yields its URL."""
-    runs = tmp_path_factory.mktemp("browser-runs")
+@contextlib.contextmanager
+def serve(runs: Path):
+    """`streamlit run app.py` on a free port over a runs folder; yields its URL."""
     port = free_port()
-    log = open(runs.parent / "streamlit.log", "w")  # noqa: SIM115 — closed below
+    log = open(runs.parent / f"streamlit-{runs.name}.log", "w")  # noqa: SIM115 — closed below
     env = {**os.environ, "LAB_RUNS_DIR": str(runs), "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -63,6 +63,13 @@ def app_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app over an empty runs folder, shared by this module's tests."""
+    with serve(tmp_path_factory.mktemp("browser-runs")) as url:
+        yield url
 
 
 STRIP_SHOWN_JS = """
@@ -213,3 +220,24 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
         f"Plotly drew some charts more than once: {calcs} (see lab.figures.chart)"
     )
     assert len(ratios) == 6 and set(ratios) == {1.5}, f"the five toys and the layer map: {ratios}"
+
+
+def test_a_page_opened_by_its_url_on_a_fresh_server_runs_through_app_py(tmp_path):
+    """A refresh on /map, or a tab reconnecting after `make run` restarted, is the server's first
+    request: the page must still come with the app's sidebar and navigation (pages/common.require_app),
+    not as Streamlit's v1 listing of the pages/ folder."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    with serve(runs) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(f"{url}/map")
+            page.get_by_text("Map of the representation").wait_for()
+            page.get_by_text("Device:").wait_for()  # app.py's sidebar
+            assert page.get_by_text("Train and explore").count() == 1, "app.py's navigation"
+            assert page.get_by_role("link", name="common").count() == 0, "not the pages/ folder listing"
+            assert page.get_by_text("No runs yet").count() == 1
+        finally:
+            browser.close()

@@ -118,34 +118,20 @@ else:
 
 
 # ---- controls ------------------------------------------------------------------------------
-def _apply_dataset_defaults() -> None:
-    d = common.default_train_config(st.session_state["t_dataset"])
-    st.session_state["t_epochs"], st.session_state["t_batch"] = float(d.epochs), d.batch_size
-    if d.dataset != "digits" and "t_method" in st.session_state:
-        st.session_state["t_epochs"] = float(default_epochs(st.session_state["t_method"]))
-
-
-def _apply_method_defaults() -> None:
-    """Each method has its own default length (supervised sees one view per image: 3 epochs)."""
-    if st.session_state.get("t_dataset") != "digits":
-        st.session_state["t_epochs"] = float(default_epochs(st.session_state["t_method"]))
-
-
-if st.session_state.get("t_dataset") not in available:
-    st.session_state["t_dataset"] = common.default_dataset()
-if "t_epochs" not in st.session_state or "t_batch" not in st.session_state:
-    _apply_dataset_defaults()
+if st.session_state.get("t_dataset", available[0]) not in available:  # a dataset no longer here
+    del st.session_state["t_dataset"]
 
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.subheader("Data and model")
-    dataset = st.selectbox("Dataset", available, key="t_dataset", on_change=_apply_dataset_defaults)
+    dataset = st.selectbox(
+        "Dataset", available, index=available.index(common.default_dataset()), key="t_dataset"
+    )
     subset = st.number_input("Training images (0 = the whole training set)", 0, 60_000, D.subset or 0, step=1000,
                              help="A class-balanced, seeded subset of the training split. The test split "
                                   "is always whole.")  # fmt: skip
     methods = list(METHODS)
     method = st.selectbox("Method", methods, index=methods.index(D.method), key="t_method",
-                          on_change=_apply_method_defaults,
                           format_func=lambda m: f"{m}  {METHODS[m].tag}")  # fmt: skip
     st.caption(f"{METHODS[method].summary}. Tags: [P] from the paper, [L] lab design.")
     c1, c2 = st.columns(2)
@@ -167,8 +153,14 @@ with left:
     alpha = c2.slider("Alpha (joint only)", 0.0, 1.0, D.alpha, 0.05, disabled=not uses.uses_alpha,
                       help="Weight of SupCon in the joint loss: 0 = SimCLR, 1 = SupCon.")  # fmt: skip
     c1, c2, c3 = st.columns(3)
-    epochs = c1.number_input("Epochs", 0.1, 200.0, step=0.5, key="t_epochs")
-    batch_size = c2.number_input("Batch size", 2, 4096, step=64, key="t_batch")
+    # Each dataset (and method: supervised sees one view per image, so it runs 3 epochs) has its own
+    # defaults, passed as the inputs' values under keys of their own rather than written into
+    # st.session_state: a rerun that interrupted a first run once left such seeded inputs showing
+    # their minimum in the browser while the page computed with the seeded values.
+    d = common.default_train_config(dataset)
+    default_ep = float(d.epochs) if dataset == "digits" else float(default_epochs(method))
+    epochs = c1.number_input("Epochs", 0.1, 200.0, default_ep, step=0.5, key=f"t_epochs-{dataset}-{method}")
+    batch_size = c2.number_input("Batch size", 2, 4096, d.batch_size, step=64, key=f"t_batch-{dataset}")
     seed = c3.number_input("Seed", 0, 10_000, D.seed)
     # Picking a dataset or a method resets epochs and batch size to its defaults on the next run. A click
     # on Start in that same run still carries the old values from the browser: catch it below.

@@ -252,8 +252,9 @@ def sidebar() -> None:
 def screen_probe() -> None:
     """Mounts SCREEN at the end of the sidebar until the browser has reported its pixel ratio. Call
     it after the page has run: a report that arrives while a first run is still going interrupts it,
-    and Streamlit (1.67) then showed the Train page's number inputs at their minimum (0.10 epochs,
-    batch 2) while the page computed with its own values; the browser test checks the form."""
+    and Streamlit (1.67) then showed the Train page's number inputs (seeded through session state
+    then) at their minimum (0.10 epochs, batch 2) while the page computed with its own values; the
+    browser test checks the form."""
     if "lab_dpr" not in st.session_state:
         with st.sidebar:
             SCREEN(key="lab_screen", on_dpr_change=_keep_dpr, height=0)

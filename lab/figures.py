@@ -116,8 +116,8 @@ def gl_pixel_ratio(device_pixel_ratio: float | None) -> float:
     that is four times the pixels for nothing the eye sees; in software WebGL it made a map click's
     selection frame 85-133 ms instead of 54-102 ms on a bare plotly page (70,000 points, 10 traces,
     six clicks each, two runs); in `bench-browser` a click right after the map appeared took
-    0.231-0.317 s at 2 and 0.187-0.248 s at 1 (three runs each), and 0.180-0.259 s in ten runs of
-    the final code. A high-density screen keeps its detail."""
+    0.231-0.317 s at 2 and 0.187-0.248 s at 1 (three runs each), and 0.180-0.259 s in eleven runs
+    of the final code. A high-density screen keeps its detail."""
     if device_pixel_ratio is None or not np.isfinite(device_pixel_ratio) or device_pixel_ratio <= 0:
         return 2.0
     return float(min(max(device_pixel_ratio, 1.0), 2.0))

@@ -162,8 +162,8 @@ with left:
     epochs = c1.number_input("Epochs", 0.1, 200.0, default_ep, step=0.5, key=f"t_epochs-{dataset}-{method}")
     batch_size = c2.number_input("Batch size", 2, 4096, d.batch_size, step=64, key=f"t_batch-{dataset}")
     seed = c3.number_input("Seed", 0, 10_000, D.seed)
-    # Picking a dataset or a method resets epochs and batch size to its defaults on the next run. A click
-    # on Start in that same run still carries the old values from the browser: catch it below.
+    # Picking a dataset or a method switches epochs and batch size to that choice's own inputs. A click
+    # on Start that arrives with the change was made before the user saw them: catch it below.
     shown_before = st.session_state.get("t_shown")
     st.session_state["t_shown"] = (dataset, method)
     with st.expander("Optimiser"):

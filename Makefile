@@ -24,7 +24,7 @@ $(STAMP): requirements.txt
 # app's first map nor a test waits for the compiler; later starts load the compiled code.
 $(WARM): $(STAMP)
 	@mkdir -p $(dir $(WARM))
-	$(BIN)/python -c "from lab.maps import warm_up_umap; print(f'numba warm-up (UMAP kernels): {warm_up_umap():.0f} s')"
+	$(BIN)/python -c "from lab.measures.maps import warm_up_umap; print(f'numba warm-up (UMAP kernels): {warm_up_umap():.0f} s')"
 	@touch $(WARM)
 
 run: setup

@@ -1,4 +1,8 @@
-"""SSL Lab: navigation, sidebar and shared session state. Run with `streamlit run app.py`."""
+"""SSL Lab: navigation and sidebar. Run with `streamlit run app.py`.
+
+The "Analyses" section comes from the paper registry (lab.papers): each paper lists its pages. A
+paper package that fails to import gets a page of its own that shows the error.
+"""
 
 import os
 from pathlib import Path
@@ -8,30 +12,48 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent / "
 
 import streamlit as st  # noqa: E402
 
-from pages import common  # noqa: E402
+from lab.papers import FAILED, PAPERS  # noqa: E402
+from pages.ui import state  # noqa: E402
+from pages.ui.charts import screen_probe  # noqa: E402
+from pages.ui.progress import ensure_scores  # noqa: E402
+from pages.ui.sidebar import sidebar  # noqa: E402
 
 st.set_page_config(page_title="SSL Lab", page_icon="🔬", layout="wide")
 
-HERE = Path(__file__).resolve().parent
+
+def broken_paper_page(key: str):
+    def show() -> None:
+        st.title(f"Paper '{key}' could not be loaded")
+        st.error(f"The package lab/papers/{key} failed to import, so its pages are missing. The rest of the "
+                 "lab works. Fix the error below, then reload the page.", icon=":material/error:")  # fmt: skip
+        st.code(FAILED[key], language=None)
+
+    return st.Page(show, title=key, icon=":material/report:", url_path=f"paper-{key}")
+
+
 PAGES = {
     "Train and explore": [
-        st.Page("pages/1_train.py", title="Train", icon=":material/model_training:", default=True),
-        st.Page("pages/2_map.py", title="Map", icon=":material/scatter_plot:"),
-        st.Page("pages/3_compare.py", title="Compare runs", icon=":material/compare:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
+        st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
     ],
 }
-ANALYSES = [  # issue 6's pages, listed once their files exist
-    ("pages/4_density.py", "Density", ":material/blur_on:"),
-    ("pages/5_probes.py", "Probes", ":material/insights:"),
+analyses = [
+    st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url)
+    for paper in PAPERS.values()
+    for p in paper.pages
 ]
-if analyses := [st.Page(p, title=t, icon=i) for p, t, i in ANALYSES if (HERE / p).is_file()]:
+analyses += [broken_paper_page(key) for key in FAILED]
+if analyses:
     PAGES["Analyses"] = analyses
 
 page = st.navigation(PAGES)
 # Start the background worker and UMAP's one-time numba warm-up now (idempotent): its imports take
 # ~5 s on one core, so that a first click on "Start training" does not wait for them. Measured with
 # `python -m lab bench-browser`: the first page still appears within ~6 s.
-common.manager().start_warm_up()
-common.sidebar()
+state.manager().start_warm_up()
+selected = sidebar()
+if selected is not None:
+    ensure_scores(selected, show=False)  # a run stored before its scores (e.g. the app stopped mid-scoring)
 page.run()
-common.screen_probe()  # after the page (see its docstring)
+screen_probe()  # after the page (see its docstring)

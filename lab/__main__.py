@@ -1,4 +1,9 @@
-"""The command line: python -m lab {train, runs, bench, ...}."""
+"""The command line: python -m lab {train, runs, reproduce, bench, ...}.
+
+Its choices come from the registries: datasets (lab.core.data), methods and their parameters
+(lab.core.methods: one flag per parameter), papers (lab.papers), so a new method or paper needs
+no edit here.
+"""
 
 from __future__ import annotations
 
@@ -7,70 +12,74 @@ import dataclasses
 import sys
 import time
 
-from lab.data import DATASETS, DatasetUnavailable
-from lab.methods import METHODS
-from lab.models import ENCODERS
-from lab.train import TrainConfig, TrainingCancelled, TrainingDiverged
+from lab.core.config import TrainConfig, default_epochs
+from lab.core.data import DATASETS, DatasetUnavailable
+from lab.core.methods import all_methods, all_params
+from lab.core.models import ENCODERS
+from lab.core.train import TrainingCancelled, TrainingDiverged
+
+FIELD_HELP = {
+    "dataset": f"one of {', '.join(DATASETS)}",
+    "subset": "class-balanced training subset size (default: all)",
+    "encoder": f"one of {', '.join(ENCODERS)}",
+    "embedding_size": "projector output size p, 2-2048",
+    "aug_strength": "0 = identity, 1 = SimCLR's",
+    "epochs": f"default: {default_epochs('simclr'):g} for two-view methods, {default_epochs('supervised'):g} "
+    f"for supervised, {default_epochs('simclr', 'digits'):g} on digits",
+    "device": "auto (CUDA, then MPS, then CPU), cpu, cuda or mps",
+}
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    d = TrainConfig()
-    p.add_argument("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)}")
-    p.add_argument("--subset", type=int, default=None, help="class-balanced training subset size")
-    p.add_argument("--method", default=d.method, help=f"one of {', '.join(METHODS)}")
-    p.add_argument("--encoder", default=d.encoder, help=f"one of {', '.join(ENCODERS)}")
-    p.add_argument("--width", type=int, default=d.width)
-    p.add_argument(
-        "--embedding-size", type=int, default=d.embedding_size, help="projector output size, 2-2048"
-    )
-    p.add_argument("--aug-strength", type=float, default=d.aug_strength, help="0 = identity, 1 = SimCLR's")
-    p.add_argument("--temperature", type=float, default=d.temperature)
-    p.add_argument("--alpha", type=float, default=d.alpha, help="joint: weight of SupCon")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument(
-        "--epochs",
-        type=float,
-        default=None,
-        help="default: 1.6 for two-view methods, 3 for supervised (under a minute each)",
-    )
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device, help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps")
+    """One flag per config field, then one per method parameter (declared by the methods)."""
+    methods = all_methods()
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "params":
+            continue
+        kind = {"int | None": int, "float | None": float}.get(str(f.type), type(f.default))
+        help_text = FIELD_HELP.get(f.name, "")
+        if f.name == "method":
+            help_text = "; ".join(f"{m.name}: {m.summary}" for m in methods.values())
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=help_text)
+    for param in all_params().values():
+        users = ", ".join(m.name for m in methods.values() if param in m.params)
+        p.add_argument(f"--{param.name.replace('_', '-')}", type=type(param.default), default=None,
+                       choices=param.choices or None,
+                       help=f"{param.help} {param.tag} (methods: {users}; default {param.default})")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params())
+    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})
 
 
-class ProgressBar:
-    """A one-line text progress bar with loss, images/s and ETA."""
+def progress_bar():
+    """A tqdm bar over training steps with loss, images/s and epoch."""
+    from tqdm import tqdm
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self.last = stream, width, 0.0
+    bar = None
 
-    def __call__(self, p) -> None:
-        now = time.perf_counter()
-        if p.step != p.total_steps and now - self.last < 0.2:
-            return
-        self.last = now
-        done = int(self.width * p.step / p.total_steps)
-        bar = "#" * done + "-" * (self.width - done)
-        self.stream.write(
-            f"\r[{bar}] step {p.step}/{p.total_steps} epoch {p.epoch:.2f} loss {p.loss:.4f} "
-            f"{p.images_per_s:,.0f} img/s ETA {p.eta_s:4.0f}s "
+    def update(p) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=p.total_steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+        bar.set_postfix(
+            epoch=f"{p.epoch:.2f}", loss=f"{p.loss:.4f}", img_s=f"{p.images_per_s:,.0f}", refresh=False
         )
-        if p.step == p.total_steps:
-            self.stream.write("\n")
-        self.stream.flush()
+        bar.update(p.step - bar.n)
+        if p.step >= p.total_steps:
+            bar.close()
+
+    return update
 
 
 def format_metrics(run) -> str:
+    from lab.view.labels import run_label
+
     m = run.metrics
     px = m.get("pixels", {})
     lines = [
-        f"run {run.id}  ({run.title()})",
+        f"run {run.id}  ({run_label(run, score=False)})",
         f"  folder:        {run.path}",
         f"  data source:   {run.info.get('data_source')}",
         f"  device:        {m.get('device')}   train {m.get('train_seconds')} s, {m.get('images_per_s'):,} img/s",
@@ -82,12 +91,12 @@ def format_metrics(run) -> str:
 
 
 def cmd_train(args) -> int:
-    from lab.runs import RunStore
+    from lab.store.runs import RunStore
 
     cfg = config_from_args(args)
     store = RunStore(args.runs_dir)
     t0 = time.perf_counter()
-    run, stored = store.get_or_train(cfg, progress=ProgressBar(), status=lambda s: print(s, file=sys.stderr))
+    run, stored = store.get_or_train(cfg, progress=progress_bar(), status=lambda s: print(s, file=sys.stderr))
     print(
         ("Loaded the stored run" if stored else "Trained and stored")
         + f" in {time.perf_counter() - t0:.1f} s"
@@ -97,76 +106,42 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from lab.runs import RunStore
+    from lab.store.runs import RunStore
+    from lab.view.labels import run_label
 
     runs = RunStore(args.runs_dir).list()
     if not runs:
         print("No stored runs yet. Train one: python -m lab train --dataset digits --epochs 5")
         return 0
-    print(f"{'id':12}  {'method':10} {'dataset':14} {'enc':9} {'p':>5} {'s':>4} {'ep':>5}  "
-          f"{'kNN':>6} {'linear':>6}  {'px kNN':>6} {'px lin':>6}  {'train s':>7}")  # fmt: skip
+    print(f"{'id':12}  {'kNN':>6} {'linear':>6}  {'px kNN':>6} {'px lin':>6}  {'train s':>7}  run")
     for r in runs:
-        c, m = r.config, r.metrics
-        px = m.get("pixels", {})
-        print(f"{r.id:12}  {c.method:10} {c.dataset:14} {c.encoder + '-' + str(c.width):9} "
-              f"{c.embedding_size:>5} {c.aug_strength:>4} {c.epochs:>5}  {m.get('knn_acc', float('nan')):>6.3f} {m.get('linear_acc', float('nan')):>6.3f}"
+        m, px = r.metrics, r.metrics.get("pixels", {})
+        print(f"{r.id:12}  {m.get('knn_acc', float('nan')):>6.3f} {m.get('linear_acc', float('nan')):>6.3f}"
               f"  {px.get('knn_acc', float('nan')):>6.3f} {px.get('linear_acc', float('nan')):>6.3f}"
-              f"  {m.get('train_seconds', 0):>7}")  # fmt: skip
+              f"  {m.get('train_seconds', 0):>7}  {run_label(r, among=runs, score=False)}")  # fmt: skip
     return 0
-
-
-def cmd_bench(args) -> int:
-    from lab.bench import main as bench_main
-
-    return bench_main(args)
-
-
-def cmd_bench_geometry(args) -> int:
-    from lab.bench_geometry import main as bench_geometry_main
-
-    bench_geometry_main(tau=args.tau, draws=args.draws)
-    return 0
-
-
-def cmd_bench_app(args) -> int:
-    from lab.bench_app import main as bench_app_main
-
-    argv = (
-        (["--runs-dir", args.runs_dir] if args.runs_dir else [])
-        + ["--fake"] * args.fake
-        + ["--layouts"] * args.layouts
-    )
-    return bench_app_main(argv) or 0
-
-
-def cmd_bench_jobs(args) -> int:
-    from lab.bench_jobs import main as bench_jobs_main
-
-    return bench_jobs_main(["--dataset", args.dataset] + ["--keep"] * args.keep)
-
-
-def cmd_bench_browser(args) -> int:
-    from lab.bench_browser import main as bench_browser_main
-
-    return bench_browser_main(
-        ["--keep"] * args.keep
-        + ["--start-only"] * args.start_only
-        + ["--gpu-compositing"] * args.gpu_compositing
-    )
 
 
 def cmd_reproduce(args) -> int:
-    from lab.reproduce import main as reproduce_main
+    from lab.papers import get_paper
 
-    path = reproduce_main(
-        quick=args.quick, runs_dir=args.runs_dir, datasets=tuple(args.dataset or ()) or None,
-        train_progress=ProgressBar(),
-    )  # fmt: skip
+    paper = get_paper(args.paper)
+    path = paper.reproduce(quick=args.quick, runs_dir=args.runs_dir, datasets=tuple(args.dataset or ()) or None,
+                           train_progress=progress_bar())  # fmt: skip
     print(f"Report written to {path}")
     return 0
 
 
-def main(argv=None) -> int:
+def cmd_bench(args) -> int:
+    from lab.bench import BENCHES
+
+    return BENCHES[args.command](args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lab.bench import add_bench_commands
+    from lab.papers import FAILED, PAPERS
+
     parser = argparse.ArgumentParser(prog="python -m lab", description="SSL Lab command line")
     parser.add_argument("--runs-dir", default=None, help="run store folder (default $LAB_RUNS_DIR or ./runs)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,47 +150,19 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("runs", help="list stored runs with their key metrics")
     p.set_defaults(func=cmd_runs)
-    p = sub.add_parser("bench", help="training throughput vs a per-sample pipeline, matmul peak, RSS")
-    p.add_argument("--seconds", type=float, default=15.0, help="timed seconds per pipeline")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_bench)
-    p = sub.add_parser(
-        "bench-geometry", help="RLD, purity, cross-class pairs and GCN probe timings on 70k points"
-    )
-    p.add_argument("--tau", type=float, default=0.2)
-    p.add_argument("--draws", type=int, default=5)
-    p.set_defaults(func=cmd_bench_geometry)
-    p = sub.add_parser("bench-app", help="stored-run map load and click-to-neighbours timings (70k points)")
-    p.add_argument("--fake", action="store_true", help="a fake 70,000-row run even if a real one is stored")
-    p.add_argument(
-        "--layouts", action="store_true", help="also the map's UMAP layout at 200, 120 and 80 epochs"
-    )
-    p.set_defaults(func=cmd_bench_app)
-    p = sub.add_parser(
-        "bench-jobs", help="the app's background jobs (warm-up, train, map, scores, table) without a browser"
-    )
-    p.add_argument("--dataset", default="fashion-mnist")
-    p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
-    p.set_defaults(func=cmd_bench_jobs)
-    p = sub.add_parser(
-        "bench-browser", help="make run, train-to-map, click and stored-map timings in headless chromium"
-    )
-    p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
-    p.add_argument("--start-only", action="store_true", help="only time `make run` to the first page")
-    p.add_argument("--gpu-compositing", action="store_true",
-                   help="chromium composites with SwiftShader as a GPU (as a desktop browser with a GPU does)")  # fmt: skip
-    p.set_defaults(func=cmd_bench_browser)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"
     )
-    p.add_argument("paper", choices=["zhang2023"])
-    p.add_argument(
-        "--quick", action="store_true", help="10,000-image subset, 1 epoch: a few minutes on 2 cores"
-    )
-    p.add_argument("--dataset", action="append", help="default: fashion-mnist (+ cifar10 when present)")
+    p.add_argument("paper", choices=sorted(k for k, v in PAPERS.items() if v.reproduce) + sorted(FAILED))
+    p.add_argument("--quick", action="store_true", help="a small subset and few epochs: minutes on 2 cores")
+    p.add_argument("--dataset", action="append", help="default: the paper's (see its report)")
     p.set_defaults(func=cmd_reproduce)
-    args = parser.parse_args(argv)
+    add_bench_commands(sub, cmd_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, DatasetUnavailable, TrainingDiverged) as exc:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lab.augment import AugmentParams, augment, make_generator
+from lab.core.augment import AugmentParams, augment, make_generator
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from lab import data
-from lab.data import DatasetUnavailable, load_dataset, read_idx
+from lab.core import data
+from lab.core.data import DatasetUnavailable, load_dataset, read_idx
 
 HAS_FASHION = (data.DEBIAN_FASHION_DIR / "train-images-idx3-ubyte.gz").exists()
 

@@ -1,4 +1,4 @@
-"""The map figure (lab.figures): what Plotly must find unchanged after Streamlit's chart re-themes
+"""The map figure (lab.view.figures): what Plotly must find unchanged after Streamlit's chart re-themes
 a JSON copy of it, rows that lead back to the right images, and a frozen dict form."""
 
 import json
@@ -8,7 +8,7 @@ import plotly.io as pio
 import plotly.tools
 import pytest
 
-from lab import figures
+from lab.view import figures
 
 
 def sent(fig) -> str:
@@ -86,7 +86,7 @@ def test_hex_rgb():
 
 
 def test_a_frozen_map_exports_as_a_standalone_html_page(mapped):
-    from lab import export
+    from lab.store import export
 
     page = export.figure_html(mapped[2]).decode()
     assert page.lstrip().lower().startswith("<!doctype html>") and "a map" in page and "scattergl" in page

@@ -1,4 +1,4 @@
-"""Tests for lab.geometry and lab.toys: RLD against the paper's toy values and a dense reference, purity,
+"""Tests for lab.measures (density, neighbours, purity) and the paper's toys: RLD against the paper's toy values and a dense reference, purity,
 cross-class pairs, densities and input checks (Zhang, Lu & Xuan 2023, spec Sec. 3)."""
 
 import numpy as np
@@ -6,21 +6,17 @@ import pytest
 from scipy.spatial.distance import pdist, squareform
 from scipy.special import logsumexp
 
-from lab.geometry import (
-    approx_knn_graph,
+from lab.measures.density import (
     calinski_harabasz,
-    class_purity,
-    cosine_index,
-    cross_class_pairs,
     density_grid,
     knn_density,
-    knn_search,
-    purity_curve,
     relative_local_density,
     rld_subsample,
-    stratified_subsample,
 )
-from lab.toys import toy_clouds, toy_scores
+from lab.measures.features import stratified_subsample
+from lab.measures.neighbours import approx_knn_graph, cosine_index, knn_search
+from lab.measures.purity import class_purity, cross_class_pairs, purity_curve
+from lab.papers.zhang2023.toys import toy_clouds, toy_scores
 
 
 def clustered(n=300, d=16, classes=4, spread=1.0, seed=0):

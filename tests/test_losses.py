@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lab.losses import cross_entropy, joint_contrastive, nt_xent, supcon
+from lab.core.losses import cross_entropy, joint_contrastive, nt_xent, supcon
 
 
 def reference_nt_xent(z1, z2, t):

@@ -1,13 +1,17 @@
-"""Tests for lab.probes and lab.gcn: the GCN probe recovers graph-shaped labels a linear probe cannot,
+"""Tests for lab.measures.probes: the GCN probe recovers graph-shaped labels a linear probe cannot,
 selection never reads test labels, and the graph, budgets and intervals do what they say."""
 
 import numpy as np
 import pytest
 import torch
 
-from lab.gcn import gcn_probe, rld_graph, row_lse_estimate
-from lab.geometry import knn_search, l2_normalize, mean_pairwise_distance
-from lab.probes import bootstrap_interval, holdout_split, knn_probe, label_budget, linear_probe, probe_table
+from lab.measures.features import l2_normalize, mean_pairwise_distance
+from lab.measures.neighbours import knn_search
+from lab.measures.probes.common import bootstrap_interval, holdout_split, label_budget
+from lab.measures.probes.gcn import gcn_probe, rld_graph, row_lse_estimate
+from lab.measures.probes.knn import knn_probe
+from lab.measures.probes.linear import linear_probe
+from lab.measures.probes.table import probe_table
 
 
 def spirals(n_per_class=300, turns=1.5, noise=0.02, seed=0):

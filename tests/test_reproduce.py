@@ -1,4 +1,4 @@
-"""Tests for lab.reproduce: the command writes a well-formed report on digits, and every verdict
+"""Tests for lab.papers.zhang2023.reproduce: the command writes a well-formed report on digits, and every verdict
 follows the numbers (never a fixed string)."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from lab import reproduce
+from lab.papers import reports
+from lab.papers.zhang2023 import claims, reproduce
+from lab.papers.zhang2023.constants import CITE, KEY, REPORT_TAUS
 
 
 def fake_measures(chs_sup=300.0, chs_sim=30.0, rld_sup=0.80, rld_sim=0.78, purity_sim=(0.9, 0.6),
@@ -22,7 +24,7 @@ def fake_measures(chs_sup=300.0, chs_sim=30.0, rld_sup=0.80, rld_sim=0.78, purit
                 rows.append(
                     {"probe": probe, "budget": b, "accuracy": a, "ci_low": a - 0.01, "ci_high": a + 0.01}
                 )
-        return {"chs": chs, "rld": {f"{t:g}": {"mean": rld, "std": 0.0} for t in reproduce.REPORT_TAUS},
+        return {"chs": chs, "rld": {f"{t:g}": {"mean": rld, "std": 0.0} for t in REPORT_TAUS},
                 "purity": {"1": purity[0], "10": purity[0], "100": purity[1], "500": purity[1], "1000": purity[1]},
                 "smallest_class": 6000, "probes": rows}  # fmt: skip
 
@@ -42,7 +44,7 @@ PAIRS = {
 
 
 def verdicts(measures, pairs=PAIRS) -> list[str]:
-    return [c["verdict"] for c in reproduce.judge_claims(measures, pairs)]
+    return [c["verdict"] for c in claims.judge_claims(measures, pairs)]
 
 
 def test_the_papers_pattern_gives_reproduced_everywhere():
@@ -69,17 +71,17 @@ def test_the_gcn_claim_is_reported_whichever_way_it_falls():
     measures = fake_measures()
     for row in measures["simclr"]["probes"]:
         row["accuracy"] = None  # no budget had enough labels
-    claim = reproduce.judge_claims(measures, PAIRS)[4]
+    claim = claims.judge_claims(measures, PAIRS)[4]
     assert claim["verdict"] == "not at this scale" and "no budget" in claim["measured"]
 
 
 def test_purity_is_judged_where_a_class_can_fill_the_neighbourhood():
     measures = fake_measures()
-    assert reproduce.purity_p_max(measures) == 1000
+    assert claims.purity_p_max(measures) == 1000
     small = copy.deepcopy(measures)
     for m in small.values():
         m["smallest_class"] = 144
-    assert reproduce.purity_p_max(small) == 10
+    assert claims.purity_p_max(small) == 10
 
 
 @pytest.mark.slow
@@ -89,7 +91,7 @@ def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
     assert md_path == tmp_path / "docs" / "zhang2023.md"
     text = md_path.read_text()
     data = json.loads((tmp_path / "docs" / "zhang2023.json").read_text())
-    assert reproduce.PAPER in text and "arXiv 2305.10229" in text
+    assert CITE in text and "arXiv 2305.10229" in text
     assert "`python -m lab reproduce zhang2023 --quick --dataset digits`" in text
     for fact in (
         "**Date:**",
@@ -103,7 +105,7 @@ def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
     (section,) = data["datasets"]
     assert section["dataset"] == "digits" and set(section["measures"]) == {"supervised", "simclr", "pixels"}
     claims = section["claims"]
-    assert len(claims) == 5 and all(c["verdict"] in reproduce.VERDICTS for c in claims)
+    assert len(claims) == 5 and all(c["verdict"] in reports.VERDICTS for c in claims)
     for c in claims:
         assert f"| **{c['verdict']}** |" in text
     assert [c["verdict"] for c in claims] == verdicts(
@@ -113,7 +115,7 @@ def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
         assert f"RLD, τ = {tau}" in text
     for p in (1, 10, 100, 1000):
         assert f"purity, p = {p}" in text
-    assert reproduce.load_report(tmp_path / "docs")[1]["command"] == data["command"]
+    assert reports.load_report(KEY, tmp_path / "docs")[1]["command"] == data["command"]
     # A second call reuses the stored runs and analyses.
     again = reproduce.main(quick=True, runs_dir=tmp_path / "runs", datasets=("digits",),
                            out_dir=tmp_path / "docs", log=lambda s: None)  # fmt: skip
@@ -125,5 +127,5 @@ def test_the_gcn_must_beat_the_runs_own_linear_score_with_all_labels():
     measures = fake_measures(gcn=(0.80, 0.86), linear=(0.70, 0.80))
     assert verdicts(measures)[4] == "reproduced"
     measures["simclr"]["stored_linear"] = 0.87  # the standardised probe stored with the run
-    claim = reproduce.judge_claims(measures, PAIRS)[4]
+    claim = claims.judge_claims(measures, PAIRS)[4]
     assert claim["verdict"] == "partly" and "0.870" in claim["measured"]

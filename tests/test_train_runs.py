@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-import lab.runs
-from lab.runs import RunStore, RunStoreError, run_id
-from lab.train import TrainConfig, TrainingCancelled, TrainingDiverged, loss_read_every, pick_device, train
+import lab.store.runs
+from lab.core.config import TrainConfig
+from lab.core.device import loss_read_every, pick_device
+from lab.core.train import TrainingCancelled, TrainingDiverged, train
+from lab.store.runs import RunStore, RunStoreError, run_id
 
 TINY = dict(dataset="digits", epochs=6, batch_size=256, seed=0)
 
@@ -84,7 +86,7 @@ def test_deferred_scores_arrive_later_with_the_same_values(tmp_path, tiny_run, m
     metrics = dict(again.metrics, pending_scores=["linear_acc"])
     metrics.pop("linear_acc")
     (again.path / "metrics.json").write_text(json.dumps(metrics))
-    monkeypatch.setattr(lab.runs, "train", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(lab.store.runs, "train", lambda *a, **k: pytest.fail("trained again"))
     completed, stored = deferred.get_or_train(TrainConfig(**TINY))
     assert (
         stored and completed.pending == [] and completed.metrics["linear_acc"] == done.metrics["linear_acc"]
@@ -95,7 +97,7 @@ def test_second_call_is_served_from_the_store_without_training(store, tiny_run, 
     def no_training(*a, **k):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(lab.runs, "train", no_training)
+    monkeypatch.setattr(lab.store.runs, "train", no_training)
     run, stored = store.get_or_train(TrainConfig(**TINY))
     assert stored and run.id == tiny_run.id and run.metrics == tiny_run.metrics
 
@@ -119,7 +121,7 @@ def test_an_interrupted_write_leaves_nothing_complete(store, monkeypatch):
             raise KeyboardInterrupt  # as if Ctrl-C arrived mid-write
         return real_save(path, arr, **kw)
 
-    monkeypatch.setattr(lab.runs.np, "save", dying_save)
+    monkeypatch.setattr(lab.store.runs.np, "save", dying_save)
     with pytest.raises(KeyboardInterrupt):
         store.get_or_train(cfg)
     assert not store.path(cfg).exists()

@@ -24,8 +24,8 @@ def page(name: str, timeout: float = 240, **state) -> AppTest:
 
 
 def run_id_of(method: str) -> str:
-    from lab.runs import run_id
-    from lab.train import TrainConfig
+    from lab.core.config import TrainConfig
+    from lab.store.runs import run_id
 
     return run_id(TrainConfig(method=method, **TINY))
 

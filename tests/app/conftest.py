@@ -15,9 +15,9 @@ from app_helpers import REPO, TINY
 def runs_dir(tmp_path_factory) -> Path:
     """A runs folder with a tiny simclr and a tiny supervised digits run, maps and kNN tables included.
     The maps come from the app's own background worker, which stays warm for the later tests."""
-    from lab.jobs import get_manager
-    from lab.runs import RunStore
-    from lab.train import TrainConfig
+    from lab.core.config import TrainConfig
+    from lab.store.runs import RunStore
+    from lab.worker.manager import get_manager
 
     root = tmp_path_factory.mktemp("runs")
     store, manager = RunStore(root), get_manager(root)
@@ -64,9 +64,9 @@ os.environ.setdefault("LAB_WARM_UP_BASELINE", "0")  # these tests train on digit
 
 @pytest.fixture(autouse=True)
 def _no_hold_left_behind():
-    """A map page holds background jobs for a few seconds (lab.jobs.HOLD_S); end any hold after
+    """A map page holds background jobs for a few seconds (lab.worker.manager.HOLD_S); end any hold after
     each test, so that the next test's jobs start at once."""
     yield
-    from lab.jobs import _WORKER
+    from lab.worker.manager import _WORKER
 
     _WORKER.release()

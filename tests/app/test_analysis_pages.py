@@ -16,7 +16,7 @@ def metrics(at, label: str) -> list[str]:
 
 # ---------------------------------------------------------------- Density
 def test_the_toy_panel_recomputes_rld_when_tau_moves(app_env):
-    at = page("4_density", run_picker=run_id_of("simclr"))
+    at = page("zhang2023/density", run_picker=run_id_of("simclr"))
     assert not at.exception
     before = metrics(at, "RLD")
     assert len(before) == 5 and len(metrics(at, "CHS")) == 5
@@ -31,8 +31,15 @@ def test_the_toy_panel_recomputes_rld_when_tau_moves(app_env):
 
 
 def test_density_page_shows_supervised_and_simclr_side_by_side(app_env):
-    at = page("4_density", run_picker=run_id_of("simclr"))
-    at = wait_for(at, lambda a: any(m.label.startswith("Same pairs") for m in a.metric))
+    at = page("zhang2023/density", run_picker=run_id_of("simclr"))
+    at = wait_for(
+        at,
+        lambda a: (
+            any(m.label.startswith("Same pairs") for m in a.metric)
+            and len(metrics(a, "RLD, τ = 0.2 [P]")) == 2
+            and len(a.get("plotly_chart")) >= 11
+        ),
+    )  # computed in the worker
     assert at.selectbox(key="dens_other").value == run_id_of("supervised")
     rld = metrics(at, "RLD, τ = 0.2 [P]")
     assert len(rld) == 2 and all(0 < float(v) < 1 for v in rld)
@@ -41,30 +48,31 @@ def test_density_page_shows_supervised_and_simclr_side_by_side(app_env):
     charts = at.get("plotly_chart")
     assert len(charts) >= 5 + 2 + 2 + 2  # toys, two maps, two heatmaps, purity curve and bars
     at.button_group(key="dens_tau").set_value(0.1).run()
-    assert not at.exception
+    at = wait_for(at, lambda a: len(metrics(a, "RLD, τ = 0.1 [P]")) == 2)
     sharper = metrics(at, "RLD, τ = 0.1 [P]")
     assert len(sharper) == 2 and float(sharper[0]) > float(rld[0])
     for layer in ("rld", "density"):
         at.button_group(key="dens_layer").set_value(layer).run()
+        at = wait_for(at, lambda a: len(a.get("plotly_chart")) >= 11)
         assert not at.exception and not at.error
 
 
 def test_density_page_alone_and_with_a_per_class_purity_choice(app_env):
-    at = page("4_density", run_picker=run_id_of("supervised"), dens_other=None)
+    at = page("zhang2023/density", run_picker=run_id_of("supervised"), dens_other=None)
+    at = wait_for(at, lambda a: len(metrics(a, "RLD, τ = 0.2 [P]")) == 1 and a.select_slider)
     assert not at.exception
-    assert len(metrics(at, "RLD, τ = 0.2 [P]")) == 1
     at.select_slider(key="dens_p").set_value(100).run()
     assert not at.exception
 
 
 # ---------------------------------------------------------------- Probes
 def test_probes_page_shows_bars_and_a_table_beside_pixels(app_env):
-    at = page("5_probes", run_picker=run_id_of("simclr"))
-    assert not at.exception, at.exception
+    at = page("zhang2023/probes", run_picker=run_id_of("simclr"))
+    at = wait_for(at, lambda a: len(a.dataframe) > 0 and len(a.dataframe[0].value) == 3 * 4 * 2, timeout=300)
     assert at.multiselect(key="probe_runs").value == [run_id_of("simclr"), run_id_of("supervised")]
     table = at.dataframe[0].value
     names = set(table["representation"])
-    assert "pixels (PCA-64)" in names and {"simclr", "supervised"} <= {f.split(" (")[0] for f in names}
+    assert "pixels (PCA-64)" in names and {"simclr", "supervised"} <= {f.split(" · ")[0] for f in names}
     assert set(table["probe"]) == {
         "Linear [P]",
         "kNN, k = 20 [L]",
@@ -79,7 +87,7 @@ def test_probes_page_shows_bars_and_a_table_beside_pixels(app_env):
 
 
 def test_probes_page_renders_the_stored_reproduction(app_env, monkeypatch, tmp_path):
-    from lab import reproduce
+    from lab.papers import reports
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -88,8 +96,8 @@ def test_probes_page_renders_the_stored_reproduction(app_env, monkeypatch, tmp_p
     )
     (folder / "zhang2023.json").write_text('{"date": "today", "command": "python -m lab reproduce zhang2023", '
                                            '"datasets": [{"claims": [{"verdict": "partly"}]}]}')  # fmt: skip
-    monkeypatch.setattr(reproduce, "DEFAULT_OUT", folder)
-    at = page("5_probes", run_picker=run_id_of("simclr"), probe_runs=[run_id_of("simclr")])
+    monkeypatch.setattr(reports, "DEFAULT_OUT", folder)
+    at = page("zhang2023/probes", run_picker=run_id_of("simclr"), probe_runs=[run_id_of("simclr")])
     assert not at.exception
     assert "**partly**" in texts(at) and "1 partly" in texts(at)
 
@@ -124,7 +132,7 @@ def bad_runs(runs_dir, tmp_path, monkeypatch):
     ("rid", "says"), [("nanfeatures0", "NaN or infinite"), ("oneclass0000", "share one class")]
 )
 def test_bad_runs_give_a_clear_message_on_both_pages(bad_runs, rid, says):
-    for name in ("4_density", "5_probes"):
+    for name in ("zhang2023/density", "zhang2023/probes"):
         at = page(name, run_picker=rid)
         assert not at.exception, (name, at.exception)
         assert any(says in e.value for e in at.error), (name, texts(at))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 
 import numpy as np
 import pytest
 
-from lab import export, maps, neighbours
-from lab.geometry import knn_search
-from lab.runs import RunStore
+from lab.measures import maps as measure_maps
+from lab.measures import purity
+from lab.measures.neighbours import knn_search
+from lab.store import export, neighbours
+from lab.store import maps as store_maps
+from lab.store.runs import RunStore
+from lab.view import thumbnails
 
 
 @pytest.fixture()
@@ -42,8 +45,8 @@ def test_neighbours_fall_back_to_a_search_before_the_table_exists(run):
 def test_cross_class_share_is_one_minus_purity():
     labels = np.array([0, 0, 1, 1])
     nb = np.array([[1, 2], [0, 3], [3, 0], [2, 1]])
-    np.testing.assert_allclose(neighbours.cross_class_share(nb, labels), [0.5, 0.5, 0.5, 0.5])
-    assert neighbours.cross_class_share(np.array([1, 0]), labels, rows=2) == 1.0
+    np.testing.assert_allclose(purity.cross_class_share(nb, labels), [0.5, 0.5, 0.5, 0.5])
+    assert purity.cross_class_share(np.array([1, 0]), labels, rows=2) == 1.0
 
 
 def test_cross_class_pairs_differ_in_class_and_are_stored(run):
@@ -51,33 +54,31 @@ def test_cross_class_pairs_differ_in_class_and_are_stored(run):
     assert (run.labels[pairs.i] != run.labels[pairs.j]).all()
     assert (np.diff(pairs.cosine) <= 1e-6).all(), "best pair first"
     assert not run.is_test[pairs.i].any() and not run.is_test[pairs.j].any(), "training images only"
-    np.testing.assert_allclose(
-        neighbours.pair_cosines(run.features(), pairs.i, pairs.j), pairs.cosine, atol=1e-5
-    )
+    np.testing.assert_allclose(purity.pair_cosines(run.features(), pairs.i, pairs.j), pairs.cosine, atol=1e-5)
     assert neighbours.stored_pairs(run, top=20) is not None
 
 
 def test_the_map_is_stored_once_and_loaded_after(run):
-    path = maps.map_path(run, "backbone")
+    path = store_maps.map_path(run, "backbone")
     assert path.is_file()
     before = path.stat().st_mtime_ns
-    xy = maps.run_map(run, "backbone")
+    xy = store_maps.run_map(run, "backbone")
     assert xy.shape == (len(run.labels), 2) and np.isfinite(xy).all()
     assert path.stat().st_mtime_ns == before
 
 
 def test_a_stored_map_has_its_fidelity_beside_it(run):
-    fid = maps.stored_fidelity(run, "backbone")
-    assert fid is not None and fid["k"] == maps.N_NEIGHBORS - 1 and fid["queries"] == len(run.labels)
+    fid = store_maps.stored_fidelity(run, "backbone")
+    assert fid is not None and fid["k"] == measure_maps.N_NEIGHBORS - 1 and fid["queries"] == len(run.labels)
     # a trained digits model's map keeps a good share of each image's neighbours, far above chance
     assert 14 / len(run.labels) * 5 < fid["neighbours_kept"] <= 1.0
 
 
 def test_a_map_stored_without_its_fidelity_gets_it_from_the_knn_table(run):
-    path = maps.fidelity_path(run, "backbone")
-    stored = maps.stored_fidelity(run, "backbone")
+    path = store_maps.fidelity_path(run, "backbone")
+    stored = store_maps.stored_fidelity(run, "backbone")
     path.unlink()
-    fid = maps.map_fidelity(run, "backbone")
+    fid = store_maps.map_fidelity(run, "backbone")
     assert fid["graph"] == "exact" and path.is_file()
     assert fid["neighbours_kept"] == pytest.approx(
         stored["neighbours_kept"], abs=0.05
@@ -89,19 +90,19 @@ def test_neighbours_kept_is_one_for_the_data_itself_and_near_chance_for_a_shuffl
 
     x = np.random.default_rng(0).normal(size=(3000, 2)).astype(np.float32)
     idx = NearestNeighbors(n_neighbors=15).fit(x).kneighbors(x, return_distance=False)[:, 1:]  # self dropped
-    assert maps.neighbours_kept(idx, x, queries=1000) == pytest.approx(1.0)
+    assert measure_maps.neighbours_kept(idx, x, queries=1000) == pytest.approx(1.0)
     shuffled = np.random.default_rng(1).permutation(x)
-    assert maps.neighbours_kept(idx, shuffled, queries=1000) < 0.02  # chance is 14 / 3000
+    assert measure_maps.neighbours_kept(idx, shuffled, queries=1000) < 0.02  # chance is 14 / 3000
 
 
 def test_the_map_layout_reports_its_progress_to_the_end():
-    from lab.geometry import knn_search
-    from lab.jobs import Job, _apply
+    from lab.measures.neighbours import knn_search
+    from lab.worker.manager import Job, _apply
 
     x = np.random.default_rng(0).normal(size=(600, 8)).astype(np.float32)
-    sims, idx = knn_search(x, maps.N_NEIGHBORS)
+    sims, idx = knn_search(x, measure_maps.N_NEIGHBORS)
     seen = []
-    maps.umap_2d(x, knn=(idx, sims), epochs=50, progress=lambda f, left: seen.append((f, left)))
+    measure_maps.umap_2d(x, knn=(idx, sims), epochs=50, progress=lambda f, left: seen.append((f, left)))
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and seen[-1][1] == 0.0
     job = Job("r/map/backbone", "map", "map")  # how the app shows it: a share done and a message
@@ -112,7 +113,7 @@ def test_the_map_layout_reports_its_progress_to_the_end():
 def test_a_chromium_trace_gives_the_main_threads_longest_task_and_its_read_backs(tmp_path):
     import json
 
-    from lab.bench_browser import main_thread_waits
+    from lab.bench.browser import main_thread_waits
 
     main, gpu = {"pid": 1, "tid": 1}, {"pid": 2, "tid": 5}
     events = [
@@ -154,15 +155,15 @@ def test_map_class_purity_is_one_for_separate_clusters_and_chance_for_mixed_labe
     labels = np.repeat(np.arange(4), 500)
     centres = 50 * np.array([[0, 0], [1, 0], [0, 1], [1, 1]], np.float32)
     xy = centres[labels] + rng.normal(size=(2000, 2)).astype(np.float32)
-    assert maps.map_class_purity(xy, labels, queries=500) == pytest.approx(1.0)
-    mixed = maps.map_class_purity(xy, rng.permutation(labels), queries=500)
+    assert measure_maps.map_class_purity(xy, labels, queries=500) == pytest.approx(1.0)
+    mixed = measure_maps.map_class_purity(xy, rng.permutation(labels), queries=500)
     assert abs(mixed - 0.25) < 0.03  # chance: 1 in 4
 
 
 def test_thumbnails_are_sharp_rgb_and_framed():
     img = np.zeros((1, 4, 4), np.uint8)
     img[0, 1, 1] = 200
-    t = neighbours.thumbnail(img, scale=3, frame=(255, 0, 0), border=1)
+    t = thumbnails.thumbnail(img, scale=3, frame=(255, 0, 0), border=1)
     assert t.shape == (12, 12, 3) and t.dtype == np.uint8
     assert (t[0, 0] == (255, 0, 0)).all() and (t[3:6, 3:6] == 200).all()
 
@@ -170,7 +171,7 @@ def test_thumbnails_are_sharp_rgb_and_framed():
 def test_exports_round_trip(run):
     x = run.features("backbone")
     assert np.array_equal(np.load(io.BytesIO(export.npy_bytes(x))), x)
-    xy = maps.run_map(run, "backbone")
+    xy = store_maps.run_map(run, "backbone")
     lines = export.embeddings_csv(run, "backbone", xy).decode().splitlines()
     assert lines[0].startswith("row,split,index,label,class,map_x,map_y,f0,")
     assert len(lines) == len(run.labels) + 1
@@ -201,20 +202,21 @@ def test_png_export_writes_a_png_of_the_figure():
 
 
 def test_a_diverging_run_becomes_a_failed_event_with_the_lab_message(runs_dir, monkeypatch):
-    import lab.runs
-    from lab.jobs import handle
-    from lab.train import TrainConfig, TrainingDiverged
+    import lab.store.runs
+    from lab.core.config import TrainConfig
+    from lab.core.train import TrainingDiverged
+    from lab.worker.process import handle
 
     def diverge(*args, **kwargs):
         raise TrainingDiverged("The loss became nan at step 3 of 15. Lower the learning rate.")
 
-    monkeypatch.setattr(lab.runs, "train", diverge)
+    monkeypatch.setattr(lab.store.runs, "train", diverge)
     events = []
     cfg = TrainConfig(dataset="digits", epochs=1, batch_size=256, seed=99)
     req = {
         "kind": "train",
         "root": str(runs_dir),
-        "config": dataclasses.asdict(cfg),
+        "config": cfg.to_dict(),
         "key": "k",
         "space": "backbone",
     }
@@ -226,8 +228,8 @@ def test_a_diverging_run_becomes_a_failed_event_with_the_lab_message(runs_dir, m
 
 
 def test_the_same_config_twice_is_one_job_and_cancel_drops_a_queued_one(tmp_path):
-    from lab.jobs import _WORKER, Job, get_manager
-    from lab.train import TrainConfig
+    from lab.core.config import TrainConfig
+    from lab.worker.manager import _WORKER, Job, get_manager
 
     mgr = get_manager(tmp_path)
     with _WORKER.cv:  # hold the queue so nothing starts while we look
@@ -244,7 +246,7 @@ def test_an_error_taking_in_a_worker_event_fails_that_job_and_the_next_job_still
 ):
     """The thread that reads the worker's events must outlive a fault in handling one of them:
     otherwise the job, and every job queued after it, would show "running" forever."""
-    from lab import jobs
+    from lab.worker import manager as jobs
 
     def broken(self, job, needs):
         raise RuntimeError("planted fault")
@@ -273,7 +275,7 @@ def test_an_error_taking_in_a_worker_event_fails_that_job_and_the_next_job_still
 
 
 def test_a_worker_that_cannot_start_fails_the_job_with_a_message(tmp_path, monkeypatch):
-    from lab import jobs
+    from lab.worker import manager as jobs
 
     worker = jobs._Worker()
 
@@ -301,13 +303,13 @@ def _cpu_ticks(pid: int) -> int:
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="needs POSIX signals")
 def test_a_hold_stops_a_background_job_for_its_time_then_it_runs_on(tmp_path):
-    """The map's clicks pause background work (lab.jobs._Worker.hold): the worker gets no CPU while
+    """The map's clicks pause background work (lab.worker.manager._Worker.hold): the worker gets no CPU while
     held, runs again when the hold ends, a second hold extends the first, and training is never held."""
     import subprocess
     import sys
     import time
 
-    from lab import jobs
+    from lab.worker import manager as jobs
 
     worker = jobs._Worker()
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -343,7 +345,7 @@ def test_a_hold_stops_a_background_job_for_its_time_then_it_runs_on(tmp_path):
 def test_a_background_job_queued_during_a_hold_starts_when_it_ends(tmp_path, monkeypatch):
     import time
 
-    from lab import jobs
+    from lab.worker import manager as jobs
 
     worker = jobs._Worker()
     started = []
@@ -367,7 +369,7 @@ def test_a_background_job_queued_during_a_hold_starts_when_it_ends(tmp_path, mon
 
 
 def test_the_jobs_benchmark_times_each_background_job_of_a_default_run(tmp_path):
-    from lab import bench_jobs
+    from lab.bench import jobs as bench_jobs
 
     rows = bench_jobs.run(tmp_path, "digits")
     assert [r[0] for r in rows] == [
@@ -377,12 +379,13 @@ def test_the_jobs_benchmark_times_each_background_job_of_a_default_run(tmp_path)
     assert all(r[2].startswith("done") for r in rows[2:])
     run = RunStore(tmp_path).list()[0]
     assert (
-        maps.stored_map(run, "backbone") is not None and neighbours.stored_table(run, "backbone") is not None
+        store_maps.stored_map(run, "backbone") is not None
+        and neighbours.stored_table(run, "backbone") is not None
     )
 
 
 def test_a_click_arrives_as_customdata_with_the_row():
-    from pages.common import row_from_selection
+    from pages.ui.state import row_from_selection
 
     assert row_from_selection({"selection": {"points": [{"customdata": {"0": 42}}]}}) == 42
     assert row_from_selection({"selection": {"points": [{"customdata": [7]}]}}) == 7
@@ -393,13 +396,14 @@ def test_a_click_arrives_as_customdata_with_the_row():
 def test_training_progress_is_batched_but_keeps_every_steps_loss(monkeypatch):
     """The worker reports at most every PROGRESS_EVERY_S seconds (a message per step slowed training
     on 2 cores), yet the app's loss curve still receives one loss per step, the last step included."""
-    from lab import jobs
-    from lab.train import Progress
+    from lab.core.train import Progress
+    from lab.worker import kinds
+    from lab.worker import manager as jobs
 
     clock = iter(np.arange(0, 100, 0.1))  # 10 steps per simulated second
-    monkeypatch.setattr(jobs.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(kinds.time, "monotonic", lambda: float(next(clock)))
     events = []
-    report = jobs._batched_progress(lambda **e: events.append(e))
+    report = kinds.batched_progress(lambda **e: events.append(e))
     for step in range(1, 31):
         report(Progress(step, 30, step / 30, float(step), 100.0, step * 0.1, 0.0))
     assert 2 <= len(events) <= 30 // 5 + 2
@@ -415,12 +419,13 @@ def test_the_worker_says_what_a_trained_run_lacks_and_the_app_thread_reads_no_np
     """numpy parses an .npy header with ast; in the app's event thread that raced Streamlit's script
     parsing ("AST constructor recursion depth mismatch" on CPython 3.11). So the worker reports what
     a run lacks, and the app's thread reads JSON only."""
-    from lab import jobs
+    from lab.worker import manager as jobs
+    from lab.worker import process
 
     events = []
-    req = {"kind": "train", "root": str(run.path.parent), "config": dataclasses.asdict(run.config)}
-    jobs.run_request(req, lambda **e: events.append(e), lambda: False)  # stored: loaded, not trained
-    expected = [k for k, missing in (("map", maps.stored_map(run) is None), ("scores", bool(run.pending)),
+    req = {"kind": "train", "key": run.id, "root": str(run.path.parent), "config": run.config.to_dict()}
+    process.run_request(req, lambda **e: events.append(e), lambda: False)  # stored: loaded, not trained
+    expected = [k for k, missing in (("map", store_maps.stored_map(run) is None), ("scores", bool(run.pending)),
                                      ("table", neighbours.stored_table(run) is None)) if missing]  # fmt: skip
     assert events[-1]["event"] == "done" and events[-1]["needs"] == expected
 
@@ -439,7 +444,7 @@ def test_the_worker_says_what_a_trained_run_lacks_and_the_app_thread_reads_no_np
 
 
 def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_table(run, tmp_path):
-    from lab.jobs import _WORKER, Job, get_manager
+    from lab.worker.manager import _WORKER, Job, get_manager
 
     mgr = get_manager(tmp_path)
     with _WORKER.cv:  # hold the queue so nothing starts while we look
@@ -454,7 +459,7 @@ def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_ta
 def test_the_live_loss_curve_draws_every_step_within_its_frame_and_labels_the_range():
     import re
 
-    from pages.common import live_loss_svg
+    from lab.view.figures import live_loss_svg
 
     losses = [6.0, 5.0, 5.5, 4.0]
     svg = live_loss_svg(losses, total_steps=10, width=300, height=120)
@@ -472,7 +477,7 @@ def test_the_live_loss_curve_draws_every_step_within_its_frame_and_labels_the_ra
 def test_the_browser_benchmark_reads_the_workers_timeline_from_the_app_log():
     import time
 
-    from lab.bench_browser import worker_timeline
+    from lab.bench.browser import worker_timeline
 
     since = time.mktime((2026, 11, 24, 0, 46, 0, 0, 0, -1))
     log = (
@@ -492,7 +497,7 @@ def test_the_browser_benchmark_reads_the_workers_timeline_from_the_app_log():
 
 
 def test_the_browser_benchmark_knows_when_the_worker_is_done_with_a_run(tmp_path):
-    from lab.bench_browser import AFTER_MAP_FILES, jobs_pending
+    from lab.bench.browser import AFTER_MAP_FILES, jobs_pending
 
     (tmp_path / "metrics.json").write_text(json.dumps({"pending_scores": ["linear_acc"]}))
     assert jobs_pending(tmp_path)

@@ -23,11 +23,13 @@ def test_app_opens_on_the_train_page_with_the_stored_runs_in_the_sidebar(app_env
     assert not at.exception
     assert at.title[0].value == "Train a model"
     picker = widget(at.sidebar.selectbox, "Stored run")
-    # named by method, dataset, embedding size and kNN accuracy, short enough for the sidebar
+    # named by method, dataset, embedding size, what differs from the default config and kNN accuracy
+    # (the tiny runs train 3 epochs, not digits' default 5), short enough for the sidebar
     methods = {o.split(" · ")[0] for o in picker.options}
     assert {"simclr", "supervised"} <= methods, picker.options
     assert all(o.split(" · ")[1] == "digits" and o.split(" · ")[2].startswith("p=") for o in picker.options)
-    assert all(len(o) <= 36 and (o.endswith("%") or o.endswith("scoring")) for o in picker.options), (
+    assert all(" · 3 ep · " in o for o in picker.options), picker.options
+    assert all(len(o) <= 44 and (o.endswith("%") or o.endswith("scoring")) for o in picker.options), (
         picker.options
     )
     sidebar = "\n".join(m.value for m in at.sidebar.markdown)
@@ -35,25 +37,30 @@ def test_app_opens_on_the_train_page_with_the_stored_runs_in_the_sidebar(app_env
 
 
 def test_train_page_has_every_control_and_the_augmentation_strip(app_env):
-    at = page("1_train")
+    at = page("train")
     assert not at.exception
     assert {"Dataset", "Method", "Encoder"} <= {s.label for s in at.selectbox}
-    assert {"Augmentation strength", "Temperature", "Alpha (joint only)"} <= {s.label for s in at.slider}
+    assert {"Augmentation strength", "Temperature T"} <= {
+        s.label for s in at.slider
+    }  # simclr's own parameter
     sizes = widget(at.select_slider, "Embedding size")
     assert sizes.options[0] == "2" and sizes.options[-1] == "2048" and sizes.value == 128
     assert {"Width", "Epochs", "Batch size", "Seed"} <= {n.label for n in at.number_input}
     assert len(at.get("image")) >= 6, "the augmentation strip shows before anything is trained"
     widget(at.slider, "Augmentation strength").set_value(0.0).run()
     assert not at.exception
-    assert "keeping 100%" in texts(at)
+    assert "No augmentation" in texts(at)
 
 
-def test_method_without_temperature_disables_it(app_env):
-    at = page("1_train")
+def test_each_method_shows_the_parameters_it_declares(app_env):
+    """The widgets come from the method's Param declarations: supervised has no temperature; joint
+    has a temperature and alpha, with the range its declaration gives."""
+    at = page("train")
     widget(at.selectbox, "Method").set_value("supervised").run()
-    assert widget(at.slider, "Temperature").disabled
+    assert not any(s.label.startswith(("Temperature", "Alpha")) for s in at.slider)
     widget(at.selectbox, "Method").set_value("joint").run()
-    assert not widget(at.slider, "Alpha").disabled
+    alpha = widget(at.slider, "Alpha")
+    assert (alpha.min, alpha.max, alpha.value) == (0.0, 1.0, 0.5) and widget(at.slider, "Temperature")
 
 
 def configure_tiny(at: AppTest, **changes) -> AppTest:
@@ -64,7 +71,7 @@ def configure_tiny(at: AppTest, **changes) -> AppTest:
 
 
 def test_a_stored_config_shows_its_results_at_once(app_env):
-    at = configure_tiny(page("1_train"))
+    at = configure_tiny(page("train"))
     assert not at.exception
     assert any("Stored" in s.value for s in at.success)
     labels = [m.label for m in at.metric]
@@ -73,18 +80,18 @@ def test_a_stored_config_shows_its_results_at_once(app_env):
 
 
 def test_bad_values_show_an_error_box_not_a_traceback(app_env):
-    at = configure_tiny(page("1_train"), **{"Training images": 5})
+    at = configure_tiny(page("train"), **{"Training images": 5})
     assert not at.exception
     assert any("subset must be at least 10" in e.value for e in at.error)
 
 
 def test_empty_state_offers_the_default_model(empty_env):
-    at = page("1_train")
+    at = page("train")
     assert "No runs yet" in texts(at)
     assert any(b.label == "Train the default model" for b in at.button)
-    at = page("2_map")
+    at = page("map")
     assert not at.exception and "No runs yet" in texts(at)
-    at = page("3_compare")
+    at = page("compare")
     assert not at.exception and "two stored runs" in texts(at)
 
 
@@ -103,10 +110,10 @@ def _in_page_order(node, out=None) -> list[str]:
 def test_a_first_run_shows_its_progress_and_outcome_at_the_top(empty_env, monkeypatch):
     """The empty state's button is at the top of the Train page; the run it starts reports there,
     not below the controls, out of sight, and only once."""
-    from pages import common
+    from pages.ui import state
 
-    monkeypatch.setattr(common, "default_dataset", lambda: "digits")  # a few seconds, not a minute
-    at = page("1_train")
+    monkeypatch.setattr(state, "default_dataset", lambda: "digits")  # a few seconds, not a minute
+    at = page("train")
     widget(at.button, "Train the default model").click().run()
     assert not at.exception and "No runs yet" not in texts(at)
     order = _in_page_order(at.main)
@@ -121,7 +128,7 @@ def test_a_first_run_shows_its_progress_and_outcome_at_the_top(empty_env, monkey
 
 
 def test_training_from_the_page_completes_and_shows_metrics(empty_env):
-    at = configure_tiny(page("1_train"), Seed=1)
+    at = configure_tiny(page("train"), Seed=1)
     widget(at.button, "Start training").click().run()
     assert not at.exception
     order = _in_page_order(at.main)
@@ -131,7 +138,7 @@ def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     wait_for(at, lambda a: any("Trained and stored" in s.value for s in a.success))
     assert not any("Your first run is ready" in m.value for m in at.markdown)  # that is the top box's
     assert "kNN accuracy (k=20, h)" in [m.label for m in at.metric]
-    from lab.jobs import get_manager
+    from lab.worker.manager import get_manager
 
     mgr = get_manager(str(empty_env))
     deadline = time.time() + 120  # the map, then the deferred scores, then the kNN table
@@ -145,12 +152,12 @@ def test_training_from_the_page_completes_and_shows_metrics(empty_env):
 
 def test_start_clicked_as_the_method_changes_trains_nothing_and_says_why(empty_env):
     """The browser sends the old epochs with that click, before the page has reset them."""
-    at = configure_tiny(page("1_train"), Seed=3)
+    at = configure_tiny(page("train"), Seed=3)
     widget(at.selectbox, "Method").set_value("supervised")
     widget(at.button, "Start training").click().run()
     assert not at.exception
     assert any("changed as you clicked Start" in w.value for w in at.warning)
-    from lab.jobs import get_manager
+    from lab.worker.manager import get_manager
 
     assert not get_manager(str(empty_env)).busy(), "nothing was submitted"
     widget(at.button, "Start training").click().run()  # the second click, with the page in step
@@ -159,7 +166,7 @@ def test_start_clicked_as_the_method_changes_trains_nothing_and_says_why(empty_e
 
 
 def test_cancel_stops_training_and_the_page_stays_usable(empty_env):
-    at = configure_tiny(page("1_train"), Epochs=200.0, Seed=2)
+    at = configure_tiny(page("train"), Epochs=200.0, Seed=2)
     widget(at.button, "Start training").click().run()
     wait_for(at, lambda a: any(b.label == "Cancel" for b in a.button), timeout=60)
     widget(at.button, "Cancel").click().run()
@@ -175,7 +182,7 @@ def test_a_failing_job_shows_a_readable_error_and_the_page_stays_usable(tmp_path
     monkeypatch.setenv("LAB_RUNS_DIR", str(blocker))
     monkeypatch.chdir(REPO)
     st.cache_resource.clear()
-    at = configure_tiny(page("1_train"), Seed=3)
+    at = configure_tiny(page("train"), Seed=3)
     widget(at.button, "Start training").click().run()
     wait_for(at, lambda a: any("Training failed" in e.value for e in a.error), timeout=90)
     assert "Cannot write to the runs folder" in texts(at)
@@ -183,13 +190,13 @@ def test_a_failing_job_shows_a_readable_error_and_the_page_stays_usable(tmp_path
 
 
 def test_missing_fashion_mnist_still_opens_and_says_how_to_get_it(empty_env, monkeypatch, tmp_path):
-    import lab.data
+    import lab.core.data
 
-    monkeypatch.setattr(lab.data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
-    monkeypatch.setattr(lab.data, "_LOADED", {})
+    monkeypatch.setattr(lab.core.data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(lab.core.data, "_LOADED", {})
     monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "nothing"))
     monkeypatch.setenv("LAB_NO_DOWNLOAD", "1")
-    at = page("1_train")
+    at = page("train")
     assert not at.exception
     assert widget(at.selectbox, "Dataset").options == ["digits"]
     assert any("Fashion-MNIST is not installed" in w.value for w in at.warning)
@@ -203,7 +210,7 @@ def simclr_state(app_env):
 
 
 def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
-    at = page("2_map", **simclr_state)
+    at = page("map", **simclr_state)
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
     chart = at.get("plotly_chart")[0].proto
@@ -225,12 +232,14 @@ def test_map_page_renders_the_map_pairs_and_downloads(simclr_state):
 
 
 def test_a_selected_point_shows_the_image_and_its_neighbours(simclr_state):
-    from lab.jobs import _WORKER
+    from lab.worker.manager import _WORKER
 
     _WORKER.release()
-    at = page("2_map", point={"data": "digits/None/0", "row": 5}, **simclr_state)
+    at = page("map", point={"data": "digits/None/0", "row": 5}, **simclr_state)
     assert not at.exception
-    assert _WORKER.held_until > time.monotonic(), "the map's rerun holds background jobs (lab.jobs.HOLD_S)"
+    assert _WORKER.held_until > time.monotonic(), (
+        "the map's rerun holds background jobs (lab.worker.manager.HOLD_S)"
+    )
     share = widget(at.metric, "Neighbours from another class")
     assert share.value.endswith("%")
     assert "The 16 nearest neighbours" in texts(at)
@@ -241,7 +250,7 @@ def test_a_selected_point_shows_the_image_and_its_neighbours(simclr_state):
 
 
 def test_compare_page_shows_both_maps_and_neighbours_in_each(simclr_state):
-    at = page("3_compare", point={"data": "digits/None/0", "row": 7}, **simclr_state)
+    at = page("compare", point={"data": "digits/None/0", "row": 7}, **simclr_state)
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     assert sum("12 nearest in" in m.value for m in at.markdown) == 2
@@ -254,8 +263,8 @@ def test_a_run_left_with_pending_scores_gets_them_when_shown(runs_dir, tmp_path,
 
     import streamlit as st
 
-    from lab.jobs import get_manager
-    from lab.runs import RunStore
+    from lab.store.runs import RunStore
+    from lab.worker.manager import get_manager
 
     rid = run_id_of("simclr")
     shutil.copytree(runs_dir / rid, tmp_path / rid)
@@ -265,7 +274,7 @@ def test_a_run_left_with_pending_scores_gets_them_when_shown(runs_dir, tmp_path,
     monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path))
     monkeypatch.chdir(REPO)
     st.cache_resource.clear()
-    at = page("2_map")
+    at = page("map")
     assert not at.exception and "linear scoring..." in texts(at)
     mgr = get_manager(str(tmp_path))
     deadline = time.time() + 60

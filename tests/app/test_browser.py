@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.bench_browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, free_port, wait_healthy
+from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -109,7 +109,7 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             page.wait_for_function(STRIP_SHOWN_JS)
             page.screenshot(path=str(ARTIFACTS / "empty-state-train.png"), full_page=True)
             # the form shows the values the page computes with (a rerun that interrupted the first
-            # run once left the inputs at their minimum: see pages/common.screen_probe)
+            # run once left the inputs at their minimum: see pages/ui/charts.screen_probe)
             page.wait_for_timeout(1000)
             steps = re.search(
                 r"about ([\d,]+) steps of (\d+) images", page.inner_text('[data-testid="stMain"]')
@@ -137,7 +137,7 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
                 "Plotly computed and drew the whole map again after it appeared: it saw a changed figure "
                 "once Streamlit's chart re-themed it (see lab/figures.py)"
             )
-            # WebGL drawn at the screen's pixel ratio (1 here), not Plotly's fixed 2 (lab.figures.gl_pixel_ratio)
+            # WebGL drawn at the screen's pixel ratio (1 here), not Plotly's fixed 2 (lab.view.figures.gl_pixel_ratio)
             assert page.evaluate(GL_RATIO_JS) == [1], page.evaluate(GL_RATIO_JS)
             # the page keeps the Train page's scroll offset, where "Open its map" was clicked
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
@@ -217,14 +217,14 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
     assert len(after) == 5 and after != before
     assert len(calcs) > 5, "the toys and the trained digits run's charts"
     assert calcs == [1] * len(calcs), (
-        f"Plotly drew some charts more than once: {calcs} (see lab.figures.chart)"
+        f"Plotly drew some charts more than once: {calcs} (see lab.view.figures.chart)"
     )
     assert len(ratios) == 6 and set(ratios) == {1.5}, f"the five toys and the layer map: {ratios}"
 
 
 def test_a_page_opened_by_its_url_on_a_fresh_server_runs_through_app_py(tmp_path):
     """A refresh on /map, or a tab reconnecting after `make run` restarted, is the server's first
-    request: the page must still come with the app's sidebar and navigation (pages/common.require_app),
+    request: the page must still come with the app's sidebar and navigation (pages/ui/state.require_app),
     not as Streamlit's v1 listing of the pages/ folder."""
     runs = tmp_path / "runs"
     runs.mkdir()

@@ -1,0 +1,135 @@
+"""A run's config: one frozen dataclass whose checks every entry point (CLI, app, tests) shares,
+and the default-epochs policy.
+
+The fields below are what every run has; a method's own hyper-parameters (temperature, alpha, ...)
+are declared by the method (lab.core.methods.Param) and carried in `params`. They are given and
+stored flat, like the fields: `TrainConfig(method="joint", alpha=0.3)`, and config.json holds
+"alpha": 0.3 beside "method", so run ids and stored runs read the same whatever method owns them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+
+from lab.core.data import check_dataset_name
+from lab.core.device import DEVICE_CHOICES
+from lab.core.methods import all_params, get_method
+from lab.core.models import ENCODERS
+
+# The default-epochs policy [L], chosen so that a default Fashion-MNIST run trains in about a minute on
+# 2 cores (docs/performance.md): two-view methods at 1.6 epochs reach 84 % kNN; supervised, one view
+# per image and twice as fast, needs 3 epochs for 90 % (2 gave 89.5 %). The small `digits` set trains
+# 5 epochs, a few seconds, so that its first run is more than a few steps.
+DEFAULT_EPOCHS = {"supervised": 3.0}
+TWO_VIEW_DEFAULT_EPOCHS = 1.6
+SMALL_DATASET_EPOCHS = {"digits": 5.0}
+
+
+def default_epochs(method: str, dataset: str = "fashion-mnist") -> float:
+    """Epochs of a run that does not say how many (the one place this policy lives)."""
+    if dataset in SMALL_DATASET_EPOCHS:
+        return SMALL_DATASET_EPOCHS[dataset]
+    return DEFAULT_EPOCHS.get(method, TWO_VIEW_DEFAULT_EPOCHS)
+
+
+@dataclass(frozen=True, init=False)
+class TrainConfig:
+    """Everything that defines a run. Validation lives here, so CLI, app and tests get the same errors.
+
+    TrainConfig(dataset=..., method=..., <field>=..., <method parameter>=...): any field left out
+    takes its default below, any method parameter its method's default. A parameter of another
+    method is checked and then dropped (it does not change this run), an unknown name is an error.
+    """
+
+    dataset: str = "fashion-mnist"
+    subset: int | None = None  # class-balanced training subset size; None = all
+    method: str = "simclr"
+    encoder: str = "cnn"
+    width: int = 16
+    embedding_size: int = 128
+    aug_strength: float = 0.6
+    batch_size: int = 256  # measured: beats 512 at equal time (84.8 % vs 83.8 % kNN, 2 epochs)
+    # Fractional epochs allowed: the schedule runs over round(epochs * steps/epoch). None = the
+    # default-epochs policy above.
+    epochs: float | None = None
+    lr: float = 4e-3
+    weight_decay: float = 5e-4
+    seed: int = 0
+    device: str = "auto"  # not part of the run's identity
+    params: tuple[tuple[str, object], ...] = ()  # the method's parameters, (name, value) sorted by name
+
+    def __init__(self, **values):
+        given = dict(values.pop("params", None) or {})
+        for f in dataclasses.fields(self):
+            if f.name != "params":
+                object.__setattr__(self, f.name, values.pop(f.name, f.default))
+        given.update(values)  # what is left are method parameters (or typos)
+        known = all_params()
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            fields = [f.name for f in dataclasses.fields(self) if f.name != "params"]
+            raise ValueError(
+                f"Unknown config field(s) {unknown}. Known: {', '.join(sorted(fields + list(known)))}."
+            )
+        checked = {name: known[name].check(v) for name, v in given.items()}  # every given value is checked
+        method = get_method(self.method)
+        own = {p.name: checked.get(p.name, p.default) for p in method.params}
+        object.__setattr__(self, "params", tuple(sorted(own.items())))
+        self.__post_init__()
+
+    def __post_init__(self):
+        check_dataset_name(self.dataset)
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", default_epochs(self.method, self.dataset))
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"Unknown encoder '{self.encoder}'. Choose one of: {', '.join(ENCODERS)}.")
+        checks = [
+            (0.0 <= self.aug_strength <= 1.0, f"aug_strength must be in [0, 1]; got {self.aug_strength}."),
+            (2 <= self.embedding_size <= 2048, f"embedding_size must be 2 to 2048; got {self.embedding_size}."),
+            (self.batch_size >= 2, f"batch_size must be at least 2; got {self.batch_size}."),
+            (self.epochs > 0 and math.isfinite(self.epochs), f"epochs must be above 0; got {self.epochs}."),
+            (self.lr > 0 and math.isfinite(self.lr), f"lr must be a positive number; got {self.lr}."),
+            (self.weight_decay >= 0, f"weight_decay must be 0 or more; got {self.weight_decay}."),
+            (1 <= self.width <= 256, f"width must be 1 to 256; got {self.width}."),
+            (self.subset is None or self.subset >= 10, f"subset must be at least 10 images; got {self.subset}."),
+            (self.device in DEVICE_CHOICES, f"device must be one of {', '.join(DEVICE_CHOICES)}; got {self.device}."),
+        ]  # fmt: skip
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def param(self, name: str):
+        """The value of one of the method's parameters."""
+        return dict(self.params)[name]
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with some fields or parameters changed (checked like a new config)."""
+        return TrainConfig(**{**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict:
+        """The config as flat JSON values: the fields, then the method's parameters beside them."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "params"}
+        return {**d, **dict(self.params)}
+
+    def key(self) -> dict:
+        """The normalised config that names the run: the device is left out (the same config on
+        another device is the same run), and only the method's own parameters are in it."""
+        d = self.to_dict()
+        d.pop("device")
+        d["epochs"] = float(d["epochs"])
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        return cls(**d)
+
+
+def default_config(dataset: str = "fashion-mnist", method: str = "simclr") -> TrainConfig:
+    """The lab's default run of a dataset and method (the app's one-click first run is SimCLR's)."""
+    return TrainConfig(dataset=dataset, method=method)

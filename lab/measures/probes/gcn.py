@@ -1,0 +1,297 @@
+"""The paper's GCN probe on the similarity graph: the RLD graph W as a sparse matrix and the
+two-layer GCN trained on it, with label-embedding inputs (as the paper) or image features.
+
+Zhang, Lu & Xuan 2023, "How does Contrastive Learning Organize Images?" (arXiv 2305.10229),
+docs/science.md, "Probes". Plain torch sparse ops. Test labels are read only to score,
+after every choice (the training step) has been made on held-out training labels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lab.measures.density import check_tau, rld_weight_blocks
+from lab.measures.features import check_features, l2_normalize, mean_pairwise_distance, torch_threads
+from lab.measures.neighbours import knn_search
+from lab.measures.probes.common import ProbeResult, accuracy, check_split, holdout_split, label_budget
+
+GCN_VARIANTS = ("labels", "features")
+
+
+# ---------------------------------------------------------------- the graph
+def rld_graph(
+    x: np.ndarray,
+    tau: float = 0.2,
+    k: int = 50,
+    dense_max: int = 10_000,
+    seed: int = 0,
+    neighbors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> torch.Tensor:
+    """Normalised adjacency D^-1/2 W D^-1/2 of the RLD graph W_ij = P(j|i) P(i|j) (no self loops).
+
+    Zhang, Lu & Xuan 2023 GCN probe graph [P], on unit-length features with s_ij = -d_ij/mean d.
+    N <= dense_max: the exact dense W [P]. Larger N [L]: W kept on faiss top-k edges, the row
+    normaliser lse_i = kNN part + tail estimated from 2048 shared random columns, then
+    symmetrised (W + W^T)/2 as the paper's to_spare; returned as torch sparse CSR, never N x N.
+    x: [N, d]; neighbors: optional (sims, idx) [N, >=k] from knn_search(x, k) to reuse.
+    Returns [N, N] float32 tensor (dense or sparse CSR).
+    """
+    x = l2_normalize(check_features(x))
+    n = len(x)
+    check_tau(tau)
+    scale = 1.0 / (mean_pairwise_distance(x, seed=seed) * tau)
+    if n <= dense_max:
+        w = torch.cat([block for _, _, block in rld_weight_blocks(x, scale)])
+        d = w.sum(1).clamp_(min=1e-30).rsqrt_()
+        return w.mul_(d[:, None]).mul_(d[None, :])
+    return _sparse_rld_graph(x, scale, min(k, n - 1), seed, neighbors)
+
+
+def _sparse_rld_graph(x: np.ndarray, scale: float, k: int, seed: int, neighbors) -> torch.Tensor:
+    """The kNN-sparsified RLD graph [L] of rld_graph for unit-length x [N, d]; see there."""
+    n = len(x)
+    sims, idx = knn_search(x, k) if neighbors is None else (neighbors[0][:, :k], neighbors[1][:, :k])
+    t_knn = np.sqrt(np.maximum(2 - 2 * sims.astype(np.float64), 0)) * -scale  # [N, k] s_ij / tau
+    lse = row_lse_estimate(x, scale, t_knn, idx, seed)
+    src = np.repeat(np.arange(n), k)
+    w = np.exp(2 * t_knn.ravel() - lse[src] - lse[idx.ravel()])
+    half = sp.csr_matrix((w, (src, idx.ravel())), shape=(n, n))
+    return _normalized_torch_csr((half + half.T) / 2)  # the paper's to_spare symmetrisation
+
+
+def row_lse_estimate(
+    x: np.ndarray, scale: float, t_knn: np.ndarray, idx: np.ndarray, seed: int = 0, n_cols: int = 2048
+) -> np.ndarray:
+    """log sum_{j != i} exp(t_ij), t_ij = -scale * ||x_i - x_j||: exact over the kNN, sampled tail [L].
+
+    The tail over the other N - 1 - k points is their count times the mean of exp(t_ij) over
+    n_cols shared random columns (excluding the row's neighbours and itself). x: [N, d] unit-length;
+    t_knn, idx: [N, k]. Returns [N] float64.
+    """
+    n, k = idx.shape
+    t_max = t_knn.max(1)
+    cols = np.random.default_rng(seed).choice(n, min(n_cols, n), replace=False)
+    pos = np.full(n, -1)
+    pos[cols] = np.arange(len(cols))
+    tail = np.empty(n)  # mean of exp(t_ij - t_max_i) over the sampled tail columns
+    xt = torch.from_numpy(x)
+    xc = xt[cols]
+    for r0 in range(0, n, 8192):
+        r1 = min(n, r0 + 8192)
+        e = (xt[r0:r1] @ xc.T).mul_(-2).add_(2).clamp_(min=0).sqrt_().mul_(-scale)  # -scale * distance
+        e = e.sub_(torch.from_numpy(t_max[r0:r1, None]).float())
+        e = e.exp_().numpy()
+        hit = pos[np.concatenate([idx[r0:r1], np.arange(r0, r1)[:, None]], 1)]  # sampled columns to skip
+        skip = np.where(hit >= 0, e[np.arange(r1 - r0)[:, None], np.maximum(hit, 0)], 0).sum(1)
+        tail[r0:r1] = (e.sum(1, dtype=np.float64) - skip) / np.maximum(len(cols) - (hit >= 0).sum(1), 1)
+    return t_max + np.log(np.exp(t_knn - t_max[:, None]).sum(1) + tail * (n - 1 - k))
+
+
+def _normalized_torch_csr(a: sp.csr_matrix) -> torch.Tensor:
+    """D^-1/2 A D^-1/2 of a symmetric scipy matrix A, as a float32 torch sparse CSR tensor."""
+    d = 1 / np.sqrt(np.maximum(np.asarray(a.sum(1)).ravel(), 1e-300))
+    a = sp.csr_matrix(sp.diags(d) @ a @ sp.diags(d))
+    a.sort_indices()  # scipy built it, so the CSR invariants hold: no need for torch's checks
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(a.indptr.astype(np.int64)),
+            torch.from_numpy(a.indices.astype(np.int64)),
+            torch.from_numpy(a.data.astype(np.float32)),
+            a.shape,
+            check_invariants=False,
+        )
+
+
+def _with_self_loops(adj: torch.Tensor) -> torch.Tensor:
+    """Kipf-Welling renormalisation D~^-1/2 (A + I) D~^-1/2 of a normalised adjacency A [L]."""
+    n = adj.shape[0]
+    if adj.layout == torch.strided:
+        a = adj + torch.eye(n)
+        d = a.sum(1).rsqrt()
+        return a * d[:, None] * d[None, :]
+    a = sp.csr_matrix(
+        (adj.values().numpy(), adj.col_indices().numpy(), adj.crow_indices().numpy()), shape=(n, n)
+    )
+    return _normalized_torch_csr(a + sp.eye(n, format="csr"))
+
+
+# ---------------------------------------------------------------- the GCN probe
+class _SymmetricMatmul(torch.autograd.Function):
+    """adj @ h for a symmetric adj (dense or sparse): the backward pass is adj @ grad too."""
+
+    @staticmethod
+    def forward(ctx, adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        ctx.adj = adj
+        return adj @ h
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, ctx.adj @ grad
+
+
+class LabelGCN(nn.Module):
+    """The paper's GCN on label embeddings [P]: layers H' = A H Θ + s·H Θ + b (+H when shapes match).
+
+    Zhang, Lu & Xuan 2023 (repo imageComponent/GCN.py): 16-d embeddings of the known labels with
+    an extra "unknown" token, 2 layers, BatchNorm + SELU between, self-loop weight s starts at 0.
+    """
+
+    def __init__(self, n_classes: int, dim: int = 16):
+        super().__init__()
+        self.n_classes = n_classes
+        self.embed = nn.Embedding(n_classes + 1, dim)  # row n_classes = "unknown"
+        self.lin1, self.lin2 = nn.Linear(dim, dim), nn.Linear(dim, n_classes)
+        self.self1, self.self2 = nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))
+        self.norm = nn.BatchNorm1d(dim, track_running_stats=False)  # full-graph batch statistics
+        for lin in (self.lin1, self.lin2):
+            nn.init.xavier_uniform_(lin.weight)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, adj: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:  # tokens [N] -> logits [N, C]
+        h0 = self.embed(tokens)
+        with torch.no_grad():  # A H0 = (A onehot) E: the graph product needs no backward pass
+            counts = adj @ F.one_hot(tokens, self.n_classes + 1).float()
+        h1 = F.linear(counts @ self.embed.weight + self.self1 * h0, self.lin1.weight, self.lin1.bias) + h0
+        z = F.selu(self.norm(h1)) @ self.lin2.weight.T
+        return _SymmetricMatmul.apply(adj, z) + self.self2 * z + self.lin2.bias
+
+
+class FeatureGCN(nn.Module):
+    """Kipf & Welling 2017 two-layer GCN on frozen features h [L, the lab's "features" variant]."""
+
+    def __init__(self, d: int, n_classes: int, hidden: int = 64, dropout: float = 0.5):
+        super().__init__()
+        self.lin1, self.lin2, self.dropout = (
+            nn.Linear(d, hidden),
+            nn.Linear(hidden, n_classes, bias=False),
+            dropout,
+        )
+        self.bias = nn.Parameter(torch.zeros(n_classes))
+
+    def forward(self, adj: torch.Tensor, ax: torch.Tensor) -> torch.Tensor:  # ax = A X, precomputed [N, d]
+        h = F.dropout(F.relu(self.lin1(ax)), self.dropout, self.training)
+        return _SymmetricMatmul.apply(adj, self.lin2(h)) + self.bias
+
+
+def fit_gcn(
+    adj: torch.Tensor,
+    node_labels: np.ndarray,
+    val_rows: np.ndarray,
+    n_classes: int,
+    variant: str = "labels",
+    features: np.ndarray | None = None,
+    steps: int = 60,
+    eval_every: int = 5,
+    seed: int = 0,
+    on_eval: Callable[[int, float, float], None] | None = None,
+) -> tuple[np.ndarray, int, float]:
+    """Train a GCN probe on a fixed graph; pick the step by accuracy on val_rows. Sees no test labels.
+
+    Zhang, Lu & Xuan 2023 GCN probe [P] with the lab's selection rule [L]: val_rows are known
+    train labels hidden from the input and the loss; the step with the best val accuracy wins
+    (ties: lower val cross-entropy). "labels" [P]: AdamW lr 0.1; each step hides every fit label
+    with probability p ~ U(0.05, 0.5) and takes CE on the hidden ones. "features" [L]: Kipf-Welling
+    on features [N, d], Adam lr 0.01, wd 5e-4, CE on the fit labels.
+    Runs on one torch thread: 100 steps on 70k nodes took 23 s on one thread vs 83 s on two
+    with the other core busy (measured). adj: [N, N] normalised, symmetric (rld_graph);
+    node_labels: [N] class index, -1 unknown (all test nodes: this function never sees their labels).
+    on_eval(step, val_accuracy, train_loss) is called at every evaluation (progress, curves).
+    Returns (predictions [N] at the selected step, selected step, its val accuracy).
+    """
+    if variant not in GCN_VARIANTS:
+        raise ValueError(f"Unknown GCN variant '{variant}'. Choose one of: {', '.join(GCN_VARIANTS)}.")
+    y = torch.as_tensor(node_labels, dtype=torch.long)
+    val = torch.zeros(len(y), dtype=torch.bool)
+    val[torch.as_tensor(val_rows, dtype=torch.long)] = True
+    if (y[val] < 0).any() or len(val_rows) == 0:
+        raise ValueError("val_rows must be a non-empty set of rows with known labels (node_labels >= 0).")
+    if variant == "features" and (features is None or len(features) != len(y)):
+        raise ValueError("the 'features' variant needs features [N, d] for every node of the graph.")
+    fit = (y >= 0) & ~val
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(), torch_threads(1):
+        torch.manual_seed(seed)
+        if variant == "labels":
+            model = LabelGCN(n_classes)
+            opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+            inputs = torch.where(fit, y, n_classes)  # evaluation input: every fit label shown
+        else:
+            model = FeatureGCN(features.shape[1], n_classes)
+            opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+            adj = _with_self_loops(adj)
+            inputs = adj @ torch.from_numpy(l2_normalize(features))
+        best = ((-1.0, 0.0), 0, None)  # ((val accuracy, -val loss), step, predictions)
+        for step in range(1, steps + 1):
+            model.train()
+            if variant == "labels":
+                hide = fit & (torch.rand(len(y), generator=gen) < 0.05 + 0.45 * torch.rand(1, generator=gen))
+                if not hide.any():
+                    hide[fit.nonzero()[torch.randint(int(fit.sum()), (1,), generator=gen)]] = True
+                out = model(adj, torch.where(fit & ~hide, y, n_classes))
+                loss = F.cross_entropy(out[hide], y[hide])
+            else:
+                loss = F.cross_entropy(model(adj, inputs)[fit], y[fit])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if step % eval_every == 0 or step == steps:
+                model.eval()
+                with torch.no_grad():
+                    out = model(adj, inputs)
+                pred = out.argmax(1)
+                score = (
+                    float((pred[val] == y[val]).float().mean()),
+                    -float(F.cross_entropy(out[val], y[val])),
+                )
+                if on_eval is not None:
+                    on_eval(step, score[0], float(loss))  # (step, val accuracy, train loss)
+                if score > best[0]:
+                    best = (score, step, pred.numpy().copy())
+    return best[2], best[1], best[0][0]
+
+
+def gcn_probe(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray | None,
+    variant: str = "labels",
+    tau: float = 0.2,
+    budget: float = 1.0,
+    seed: int = 0,
+    steps: int = 60,
+    eval_every: int = 5,
+    graph: torch.Tensor | None = None,
+) -> ProbeResult:
+    """GCN probe over the RLD graph of train + test points; test labels are used only to score.
+
+    Zhang, Lu & Xuan 2023 GCN probe [P]; budget, val-slice selection and sparse graph [L].
+    Known labels: label_budget(y_train, budget, seed); 10 % of them (stratified) are the val slice
+    that selects the step. graph: a precomputed rld_graph(vstack([x_train, x_test]), tau) to reuse.
+    x: [N, d]; y: [N]. Returns ProbeResult(accuracy, predictions, {"step", "val_accuracy", ...}).
+    """
+    x_train, x_test = check_split(x_train, y_train, x_test, y_test)
+    classes, y_idx = np.unique(y_train, return_inverse=True)
+    known = label_budget(y_train, budget, seed)
+    _, val_rel = holdout_split(y_idx[known], 0.1, seed)
+    node_labels = np.full(len(x_train) + len(x_test), -1)
+    node_labels[known] = y_idx[known]
+    n = len(node_labels)
+    adj = rld_graph(np.concatenate([x_train, x_test]), tau, seed=seed) if graph is None else graph
+    if adj.shape != (n, n):
+        raise ValueError(f"graph is {tuple(adj.shape)} but train + test has {n} nodes; rebuild it.")
+    feats = np.concatenate([x_train, x_test]) if variant == "features" else None
+    pred, step, val_acc = fit_gcn(
+        adj, node_labels, known[val_rel], len(classes), variant, feats, steps, eval_every, seed
+    )
+    pred = classes[pred[len(x_train) :]]
+    chosen = {"step": step, "val_accuracy": val_acc, "tau": tau, "n_labels": len(known)}
+    return ProbeResult(f"gcn-{variant}", accuracy(pred, y_test), pred, chosen)

@@ -1,0 +1,35 @@
+"""What a paper package declares about itself: its citation, the app pages that show it, its
+`reproduce` command and the background job kinds its pages start. The registry (lab.papers)
+collects one `PAPER` from each package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lab.worker.job import JobKind
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    path: str  # the page file, relative to the repository root (e.g. "pages/zhang2023/density.py")
+    title: str
+    icon: str  # a Streamlit material icon, e.g. ":material/blur_on:"
+    url: str  # the page's URL path, e.g. "density"
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str  # the package's folder name under lab/papers/, e.g. "zhang2023"
+    title: str  # the paper's title
+    citation: str  # authors, year, venue or arXiv id
+    summary: str  # one sentence: what the lab shows of it
+    pages: tuple[PaperPage, ...] = ()
+    # reproduce(quick, runs_dir, datasets, out_dir, log, train_progress) -> path of the Markdown report
+    reproduce: Callable[..., object] | None = None
+    job_kinds: tuple[JobKind, ...] = field(default_factory=tuple)
+    methods: tuple = ()  # lab.core.methods.Method objects the paper adds to the Train page and the CLI
+
+    @property
+    def cite(self) -> str:
+        return f'{self.citation}, "{self.title}"'

@@ -1,0 +1,22 @@
+"""Zhang, Lu & Xuan 2023, "How does Contrastive Learning Organize Images?" (arXiv 2305.10229):
+contrastive learning organises images by local visual similarity rather than by class.
+
+The lab measures it with Relative Local Density, class purity of neighbourhoods, cross-class
+nearest pairs and a GCN probe on the similarity graph (docs/science.md, section "Zhang 2023").
+"""
+
+from lab.papers.paper import Paper, PaperPage
+from lab.papers.zhang2023 import constants, jobs, reproduce
+
+PAPER = Paper(
+    key=constants.KEY,
+    title=constants.TITLE,
+    citation=constants.CITATION,
+    summary="Contrastive features are locally dense and locally pure, but not organised by class.",
+    pages=(
+        PaperPage("pages/zhang2023/density.py", "Density", ":material/blur_on:", "density"),
+        PaperPage("pages/zhang2023/probes.py", "Probes", ":material/insights:", "probes"),
+    ),
+    reproduce=reproduce.main,
+    job_kinds=jobs.JOB_KINDS,
+)

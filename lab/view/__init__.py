@@ -1,0 +1,1 @@
+"""What the screen shows, without Streamlit: run labels, plotly figures and image thumbnails."""

@@ -1,0 +1,284 @@
+"""Train page: choose a config, see what the augmentation does, train in the background."""
+
+import datetime
+
+import streamlit as st
+
+from lab.core.augment import describe_strength, preview_views
+from lab.core.config import TrainConfig, default_epochs
+from lab.core.data import FASHION_HOWTO, class_examples, load_dataset
+from lab.core.device import default_run_duration, pick_device
+from lab.core.methods import all_methods
+from lab.core.models import ENCODERS
+from lab.core.train import plan_steps
+from lab.store.maps import stored_map
+from lab.store.runs import RunStore, run_id
+from lab.view.figures import live_loss_svg
+from lab.view.labels import run_label
+from lab.view.thumbnails import thumbnail
+from pages.ui import state
+from pages.ui.cards import metric_cards
+from pages.ui.charts import loss_chart
+from pages.ui.progress import ensure_scores
+
+state.require_app()  # a page opened by its URL right after the server started
+
+EMBEDDING_SIZES = [2**i for i in range(1, 12)]  # 2 ... 2048
+STRIP_SEED = 0
+D = TrainConfig()  # the lab's defaults, shown as the controls' starting values
+
+st.title("Train a model")
+st.caption(
+    "Pick a dataset and an objective, see what the augmentation does to a few images, then train. "
+    "Every config is stored on disk: asking for it again shows its results at once."
+)
+
+available = state.available_datasets()
+if "fashion-mnist" not in available:
+    st.warning("Fashion-MNIST is not installed here, so only the datasets present are offered "
+               "(digits always is). How to get Fashion-MNIST:")  # fmt: skip
+    st.code(FASHION_HOWTO, language=None)
+
+mgr = state.manager()
+
+
+def _submit(cfg: TrainConfig) -> None:
+    job = mgr.submit_training(cfg)
+    st.session_state["my_job"] = job.key
+
+
+# ---- training progress ---------------------------------------------------------------------
+@st.fragment(run_every=2.0)
+def training_progress(key: str) -> None:
+    """Polls the background job; the rest of the page stays usable meanwhile. Every 2 s, not more
+    often: in a one-off comparison on 2 cores, polling every second took chromium 0.21 cores instead
+    of 0.12 to redraw the progress and loss chart, and training ran about 5 % slower (`python -m lab
+    bench-browser` prints the cores used as the app is). The live loss curve is a static SVG for the
+    same reason (lab.view.figures.live_loss_svg). The map's job starts in the worker the moment training ends,
+    whatever this page does."""
+    job = mgr.job(key)
+    if job is None:
+        return
+    if not job.active:
+        if job.state == "done" and job.run is not None:
+            state.select_run(job.run.id)
+        st.rerun()
+    pr = job.progress
+    with st.container(border=True):
+        st.markdown(f"#### Training {job.title}")
+        if job.state == "queued":
+            ahead = ", ".join(j.title for j in mgr.jobs_ahead(job)) or "nothing"
+            st.info(f"Queued behind: {ahead}. One job runs at a time: two at once on 2 cores are slower "
+                    "than the same two in turn.", icon=":material/hourglass_top:")  # fmt: skip
+        elif pr is None:
+            st.progress(0.0, text=job.message)
+        else:
+            text = (f"{job.message} · epoch {pr.epoch:.2f} · loss {pr.loss:.3f} · "
+                    f"{pr.images_per_s:,.0f} images/s · ETA {pr.eta_s:.0f} s")  # fmt: skip
+            st.progress(
+                min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
+            )
+            st.image(live_loss_svg(job.losses, pr.total_steps), width="stretch")
+        if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
+            job.cancel()
+            st.rerun()
+
+
+# ---- empty state ---------------------------------------------------------------------------
+# A first run, started from this box (or from the Map page's), shows its progress and its outcome
+# here at the top, where the user clicked, instead of below the controls, out of sight.
+mine = mgr.job(st.session_state.get("my_job", ""))
+first_run = mine is not None and st.session_state.get("first_run_job") == mine.key
+progress_on_top = first_run and mine.active
+first_run_done = first_run and mine.state == "done" and mine.run is not None
+if progress_on_top:
+    training_progress(mine.key)
+elif first_run_done:
+    with st.container(border=True):
+        st.markdown(f"#### Your first run is ready: {run_label(mine.run, score=False)}")
+        ready = stored_map(mine.run, "backbone") is not None
+        st.write(
+            "Its scores are in the sidebar; with the controls below on its config, its loss curve "
+            f"is at the foot of this page. Its map {'is ready' if ready else 'is being laid out in the background'}."
+        )
+        if st.button("See its map", type="primary", icon=":material/scatter_plot:", key="first-run-map"):
+            st.session_state.pop("first_run_job", None)
+            state.select_run(mine.run.id)
+            st.switch_page("pages/map.py")
+else:
+    # said here whether or not other runs exist meanwhile: the foot of the page leaves it to this box
+    if first_run and mine.state == "failed":
+        st.error(f"Training failed: {mine.error}", icon=":material/error:")
+    elif first_run and mine.state == "cancelled":
+        st.info(mine.message)
+    if not state.list_runs():
+        default = state.default_train_config()
+        with st.container(border=True):
+            st.markdown("#### No runs yet")
+            st.write(f"Start with the default: **SimCLR on {default.dataset}**, {default.epochs:g} epochs "
+                     f"({default_run_duration(default.dataset, pick_device())}).")  # fmt: skip
+            if st.button("Train the default model", type="primary", icon=":material/play_arrow:"):
+                _submit(default)
+                st.session_state["first_run_job"] = st.session_state["my_job"]
+                st.rerun()
+
+
+# ---- controls ------------------------------------------------------------------------------
+if st.session_state.get("t_dataset", available[0]) not in available:  # a dataset no longer here
+    del st.session_state["t_dataset"]
+
+left, right = st.columns([1, 1], gap="large")
+with left:
+    st.subheader("Data and model")
+    dataset = st.selectbox(
+        "Dataset", available, index=available.index(state.default_dataset()), key="t_dataset"
+    )
+    subset = st.number_input("Training images (0 = the whole training set)", 0, 60_000, D.subset or 0, step=1000,
+                             help="A class-balanced, seeded subset of the training split. The test split "
+                                  "is always whole.")  # fmt: skip
+    methods = all_methods()
+    method = st.selectbox("Method", list(methods), index=list(methods).index(D.method), key="t_method",
+                          format_func=lambda m: f"{m}  {methods[m].tag}")  # fmt: skip
+    st.caption(f"{methods[method].summary}. Tags: [P] from the paper, [L] lab design.")
+    c1, c2 = st.columns(2)
+    encoder = c1.selectbox(
+        "Encoder",
+        ENCODERS,
+        index=ENCODERS.index(D.encoder),
+        help="cnn: 4-block CNN (fast on CPU); resnet18: CIFAR-style ResNet-18.",
+    )
+    width = c2.number_input(
+        "Width", 1, 256, D.width, help="Channels of the first block (cnn) or the ResNet's base width."
+    )
+    embedding_size = st.select_slider("Embedding size (projector output p)", EMBEDDING_SIZES, value=D.embedding_size,
+                                      help="The size of z, where the contrastive loss is computed.")  # fmt: skip
+    params = {}  # the method's own hyper-parameters, one widget each, from its declaration
+    cols = st.columns(2) if methods[method].params else []
+    for i, p in enumerate(methods[method].params):
+        label, help_text = p.label or p.name, f"{p.help} {p.tag}"
+        key = f"t_param-{method}-{p.name}"
+        with cols[i % 2]:
+            if p.choices:
+                params[p.name] = st.selectbox(
+                    label, p.choices, index=p.choices.index(p.default), help=help_text, key=key
+                )
+            elif p.step is not None:
+                lo, hi = p.ui_range or (p.low, p.high)
+                params[p.name] = st.slider(label, float(lo), float(hi), float(p.default), float(p.step), help=help_text,
+                                           key=key)  # fmt: skip
+            else:
+                params[p.name] = st.number_input(label, value=p.default, help=help_text, key=key)
+    c1, c2, c3 = st.columns(3)
+    # Each dataset (and method: supervised sees one view per image, so it runs 3 epochs) has its own
+    # defaults, passed as the inputs' values under keys of their own rather than written into
+    # st.session_state: a rerun that interrupted a first run once left such seeded inputs showing
+    # their minimum in the browser while the page computed with the seeded values.
+    d = state.default_train_config(dataset)
+    default_ep = float(default_epochs(method, dataset))
+    epochs = c1.number_input("Epochs", 0.1, 200.0, default_ep, step=0.5, key=f"t_epochs-{dataset}-{method}")
+    batch_size = c2.number_input("Batch size", 2, 4096, d.batch_size, step=64, key=f"t_batch-{dataset}")
+    seed = c3.number_input("Seed", 0, 10_000, D.seed)
+    # Picking a dataset or a method switches epochs and batch size to that choice's own inputs. A click
+    # on Start that arrives with the change was made before the user saw them: catch it below.
+    shown_before = st.session_state.get("t_shown")
+    st.session_state["t_shown"] = (dataset, method)
+    with st.expander("Optimiser"):
+        lr = st.number_input("Learning rate (AdamW, cosine decay)", 1e-5, 1.0, D.lr, format="%.4f")
+        weight_decay = st.number_input("Weight decay", 0.0, 1.0, D.weight_decay, format="%.4f")
+
+with right:
+    st.subheader("Augmentation")
+    strength = st.slider("Augmentation strength", 0.0, 1.0, D.aug_strength, 0.05,
+                         help="One knob for every transform: 0 = no augmentation, 1 = the SimCLR paper's setting.")  # fmt: skip
+    st.caption(describe_strength(strength) + " Mapping from the lab's spec, section 2 [L].")
+    try:
+        originals = class_examples(dataset)
+    except Exception as exc:  # the dataset vanished or is broken
+        st.error(f"Cannot show examples of {dataset}: {exc}")
+        originals = None
+    if originals is not None:
+        draw = st.session_state.get("strip_draw", 0)
+        view1, view2 = preview_views(originals, strength, seed=STRIP_SEED + draw)
+        names = state.class_names(dataset)
+        n = len(originals)
+        head = st.columns([1.3] + [1] * n, vertical_alignment="bottom")
+        for i in range(n):
+            head[i + 1].caption(names[i])
+        for title, row in (("original", originals), ("view 1", view1), ("view 2", view2)):
+            cols = st.columns([1.3] + [1] * n, vertical_alignment="center")
+            cols[0].caption(title)
+            for i in range(n):
+                cols[i + 1].image(thumbnail(row[i].numpy(), 3), width="stretch")
+        st.caption("Each column: an original and two augmented views of it, as the model sees them in one "
+                   "training step. Contrastive methods learn to map the two views to nearby points.")  # fmt: skip
+        if st.button("Draw new views", icon=":material/refresh:"):
+            st.session_state["strip_draw"] = draw + 1
+            st.rerun()
+
+try:
+    cfg = TrainConfig(
+        dataset=dataset, subset=int(subset) or None, method=method, encoder=encoder, width=int(width),
+        embedding_size=int(embedding_size), aug_strength=float(strength), batch_size=int(batch_size),
+        epochs=float(epochs), lr=float(lr), weight_decay=float(weight_decay), seed=int(seed), **params,
+    )  # fmt: skip
+except ValueError as exc:
+    st.error(f"This config cannot be trained: {exc}")
+    st.stop()
+
+
+# ---- training and results -------------------------------------------------------------------
+def show_results(run, just_trained: bool) -> None:
+    when = datetime.datetime.fromtimestamp(run.info.get("finished_at", 0)).strftime("%Y-%m-%d %H:%M")
+    if just_trained:
+        st.success(f"Trained and stored (run `{run.id}`).", icon=":material/check_circle:")
+    else:
+        st.success(f"**Stored** — this exact config was trained on {when} (run `{run.id}`); "
+                   "results below, nothing to train.", icon=":material/inventory_2:")  # fmt: skip
+    metric_cards(run)
+    ensure_scores(run)
+    loss_chart(run.losses, height=200)
+    if stored_map(run, "backbone") is None:
+        st.caption(
+            "Its map is being prepared in the background; the Map page shows it as soon as it is ready."
+        )
+    if st.button("Open its map", type="primary", icon=":material/scatter_plot:"):
+        state.select_run(run.id)
+        st.switch_page("pages/map.py")
+
+
+st.divider()
+rid = run_id(cfg)
+job = mgr.job(rid)
+if mine is not None and mine.active and mine.key != rid and not progress_on_top:
+    training_progress(mine.key)  # e.g. the default model, started from the empty state
+if job is not None and job.active:
+    if progress_on_top and job.key == mine.key:
+        st.caption("This config is training: its progress is at the top of the page.")
+    else:
+        training_progress(rid)
+else:
+    stored = RunStore(state.runs_root()).find(cfg)
+    if stored is not None:
+        show_results(stored, just_trained=job is not None and job.state == "done" and not job.was_stored)
+    else:
+        shown_on_top = first_run and job is mine  # its failure is said at the top already
+        if job is not None and job.state == "failed" and not shown_on_top:
+            st.error(f"Training failed: {job.error}", icon=":material/error:")
+        elif job is not None and job.state == "cancelled" and not shown_on_top:
+            st.info(job.message)
+        try:
+            n_train = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
+        except Exception as exc:  # missing files, a subset smaller than the classes, ...
+            st.error(f"Cannot load {cfg.dataset}: {exc}")
+            st.stop()
+        plan = plan_steps(cfg, n_train)
+        st.caption(f"Not trained yet: about {plan.total_steps:,} steps of {plan.batch} images. "
+                   "Training runs in the background; you can leave this page.")  # fmt: skip
+        if st.button("Start training", type="primary", icon=":material/play_arrow:"):
+            if shown_before not in (None, (dataset, method)):
+                st.warning("The dataset or method changed as you clicked Start, and epochs and batch size follow "
+                           "them: nothing was started. Check those settings, then click Start training again.",
+                           icon=":material/warning:")  # fmt: skip
+            else:
+                _submit(cfg)
+                st.rerun()

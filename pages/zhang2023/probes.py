@@ -1,0 +1,100 @@
+"""Probes page: linear, kNN and GCN accuracy of the selected runs beside raw pixels, per label
+budget, and the stored reproduction of Zhang, Lu & Xuan 2023. Numbers come from lab."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lab.measures.probes.table import GCN_TAU, PROBES
+from lab.papers.zhang2023 import analysis, jobs
+from lab.papers.zhang2023.constants import CITE, KEY
+from lab.papers.zhang2023.probes import stored_probe_table
+from lab.store.baselines import pixel_baseline_of
+from lab.store.neighbours import same_images
+from lab.view import figures
+from lab.view.labels import run_label
+from lab.view.tables import probe_rows
+from pages.ui import state
+from pages.ui.charts import PALETTE
+from pages.ui.progress import ensure_result
+from pages.ui.reports import stored_report
+
+state.require_app()  # a page opened by its URL right after the server started
+
+AUTO_ROWS = 5_000  # compute without asking below this many images (seconds); above, on a click
+
+st.title("Probes: what a classifier can read off the features")
+st.caption(
+    f"After {CITE}. Each probe learns from a budget of training labels (1 %, 10 %, 100 %, class "
+    "balanced) on frozen backbone features h and is scored on the test split. Choices (C, GCN step) are made on "
+    "held-out training labels, never on test labels. The GCN runs over the RLD graph of train + test images "
+    f"(τ = {GCN_TAU:g}) with label embeddings as inputs, as in the paper, or with the features as inputs [L]. Bars "
+    "show 95 % bootstrap intervals over test images. **[P]** the paper's · **[L]** the lab's design."
+)
+
+run = state.current_run()
+if run is None:
+    st.info("Probes need a trained model. Train one on the Train page.", icon=":material/info:")
+    stored_report(KEY)
+    st.stop()
+
+root = state.runs_root()
+runs = state.list_runs()
+by_id = {r.id: r for r in runs}
+partners = [rid for rid, r in by_id.items() if rid != run.id and same_images(run, r)]
+contrast = [rid for rid in partners if by_id[rid].config.method != run.config.method][:1]
+picked = st.multiselect("Runs on the same images", [run.id, *partners], default=[run.id, *contrast],
+                        format_func=lambda i: run_label(by_id[i], among=runs), key="probe_runs",
+                        help="The raw-pixel baseline (PCA-64, same split) is always added.")  # fmt: skip
+chosen = [state.load_run(root, rid) for rid in picked]
+pixels = pixel_baseline_of(run, compute=False)  # None until the worker has made it (with its probes)
+for rep in chosen + ([pixels] if pixels is not None else []):
+    for p in analysis.run_problems(rep):
+        st.error(f"{run_label(rep, score=False, ident=True)}: {p}", icon=":material/error:")
+chosen = [r for r in chosen if not analysis.run_problems(r)]
+tables = {r.id: stored_probe_table(r) for r in chosen}
+tables["pixels"] = stored_probe_table(pixels) if pixels is not None else None
+# (what is missing, the run its job reads, "run" or "pixels")
+missing = [(run_label(r, among=runs, score=False), r, "run") for r in chosen if tables[r.id] is None]
+missing += [("pixels (PCA-64)", run, "pixels")] if tables["pixels"] is None else []
+if missing:
+    n = len(run.labels)
+    names = ", ".join(name for name, _, _ in missing)
+    if n <= AUTO_ROWS or st.session_state.get("probe_asked") == names or st.button(
+            f"Compute the probes for {names}", type="primary", key="probe_go", icon=":material/play_arrow:"):  # fmt: skip
+        st.session_state["probe_asked"] = names
+        for name, r, kind in missing:
+            ensure_result(None, jobs.PROBES, r, f"probes of {name}", params={"rep": kind})
+    else:
+        st.info(f"Not computed yet for {names}. On {n:,} images each table takes minutes on 2 cores "
+                "(a linear probe per budget, six GCN fits); it is stored with the run.", icon=":material/schedule:")  # fmt: skip
+
+rows = [row for t in tables.values() if t for row in t]
+scored = [r for r in rows if r.get("accuracy") is not None]
+if scored:
+    fig = go.Figure()
+    for i, feats in enumerate(dict.fromkeys(r["features"] for r in scored)):
+        mine = [r for r in scored if r["features"] == feats]
+        colour = "#999999" if feats.startswith("pixels") else PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Bar(
+            x=[[f"{r['budget']:.0%} of the labels" for r in mine], [PROBES[r["probe"]].short for r in mine]],
+            y=[r["accuracy"] for r in mine], name=feats, marker_color=colour,
+            error_y=dict(type="data", symmetric=False, array=[r["ci_high"] - r["accuracy"] for r in mine],
+                         arrayminus=[r["accuracy"] - r["ci_low"] for r in mine], thickness=1.2, width=3),
+            hovertemplate="%{y:.3f}<extra>" + feats + "</extra>",
+        ))  # fmt: skip
+    low = min(r["ci_low"] for r in scored)
+    fig.update_layout(barmode="group", height=420, margin=dict(l=10, r=10, t=70, b=10),
+                      yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.05), 1.0]),
+                      xaxis=dict(tickangle=0), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      title=dict(text="Test accuracy per label budget and probe (95 % intervals)", y=0.98))  # fmt: skip
+    st.plotly_chart(figures.chart(fig), key="probe_bars", theme=None)
+    table = pd.DataFrame(probe_rows(scored)).drop(columns=["budget", "ci_low", "ci_high"])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
+                                "seconds": st.column_config.NumberColumn(format="%.1f")})  # fmt: skip
+for note in sorted({r["note"] for r in rows if r.get("note")}):
+    st.caption(f"Not scored: {note}")
+
+st.divider()
+stored_report(KEY)

@@ -1,5 +1,6 @@
 # make run   — set up .venv when needed, then open the lab (streamlit run app.py)
 # make test  — set up .venv when needed, then run the whole test suite
+# make test-fast — everything except the browser and the tests that train (under a minute)
 # make bench — training throughput vs a per-sample pipeline, matmul peak, RSS
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 WARM   := .cache/numba/.warm
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
-.PHONY: setup run test bench lint clean-venv
+.PHONY: setup run test test-fast bench lint clean-venv
 
 setup: $(STAMP) $(WARM)
 
@@ -32,6 +33,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup
 	$(BIN)/python -m lab bench

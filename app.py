@@ -16,19 +16,16 @@ from lab.papers import FAILED, PAPERS  # noqa: E402
 from pages.ui import state  # noqa: E402
 from pages.ui.charts import screen_probe  # noqa: E402
 from pages.ui.progress import ensure_scores  # noqa: E402
+from pages.ui.reports import broken_paper  # noqa: E402
 from pages.ui.sidebar import sidebar  # noqa: E402
 
 st.set_page_config(page_title="SSL Lab", page_icon="🔬", layout="wide")
 
 
-def broken_paper_page(key: str):
-    def show() -> None:
-        st.title(f"Paper '{key}' could not be loaded")
-        st.error(f"The package lab/papers/{key} failed to import, so its pages are missing. The rest of the "
-                 "lab works. Fix the error below, then reload the page.", icon=":material/error:")  # fmt: skip
-        st.code(FAILED[key], language=None)
-
-    return st.Page(show, title=key, icon=":material/report:", url_path=f"paper-{key}")
+def broken_paper_page(key: str) -> st.Page:
+    return st.Page(
+        lambda: broken_paper(key, FAILED[key]), title=key, icon=":material/report:", url_path=f"paper-{key}"
+    )
 
 
 PAGES = {

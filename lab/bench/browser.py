@@ -47,10 +47,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lab.bench.browser_probes import cpu_shares, main_thread_waits, worker_timeline
 from lab.store.baselines import BASELINE_VERSION
 from lab.worker.manager import HOLD_S
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -145,88 +146,6 @@ def _click(page, trace: int) -> float:
     return time.perf_counter() - clicked
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line) of every process this user can see (Linux /proc)."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            out[int(entry.name)] = (int(stat[1]), cmd)
-    return out
-
-
-def _cpu_seconds(pids) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(stat[11]) + int(stat[12])  # utime + stime
-        except OSError:
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_shares(app_pid: int, seconds: float = 10.0) -> dict[str, float]:
-    """Cores used over `seconds` by the app's worker, the app's server and this benchmark's chromium."""
-    procs = _processes()
-
-    def under(root: int) -> set[int]:
-        found, todo = set(), [root]
-        while todo:
-            pid = todo.pop()
-            found.add(pid)
-            todo += [p for p, (parent, _) in procs.items() if parent == pid]
-        return found
-
-    app, mine = under(app_pid), under(os.getpid())
-    groups = {"worker": [p for p in app if "lab.jobs" in procs[p][1]],
-              "server": [p for p in app if "streamlit" in procs[p][1] and "lab.worker" not in procs[p][1]],
-              "chromium": [p for p in mine - app if "chrom" in procs[p][1]]}  # fmt: skip
-    before = {k: _cpu_seconds(v) for k, v in groups.items()}
-    time.sleep(seconds)
-    return {k: (_cpu_seconds(v) - before[k]) / seconds for k, v in groups.items()}
-
-
-def main_thread_waits(trace_path: Path) -> tuple[float, float]:
-    """From a chromium trace: the longest task on the page's main thread and the time that thread
-    spent waiting for the GPU process to read a canvas back (GLES2::ReadPixels), in ms."""
-    import json
-
-    data = json.loads(trace_path.read_text())
-    events = data["traceEvents"] if isinstance(data, dict) else data
-    main = {(e["pid"], e["tid"]) for e in events
-            if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}  # fmt: skip
-    on_main = [e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main]
-    longest = max((e["dur"] for e in on_main if "toplevel" in e.get("cat", "")), default=0)
-    read_back = sum(e["dur"] for e in on_main if e["name"] == "GLES2::ReadPixels")
-    return longest / 1000, read_back / 1000
-
-
-def worker_timeline(
-    log_text: str, since: float, kinds=("warm-up", "train", "map")
-) -> list[tuple[float, str]]:
-    """(seconds after `since`, what) for the worker's log lines of these job kinds, from the app's log
-    (`[lab worker 00:46:06.1    41.4 s] train c9e1...: message Embedding ...`, wall-clock times of
-    today in local time)."""
-    import re
-
-    out = []
-    day = time.localtime(since)
-    for m in re.finditer(r"\[lab worker (\d\d):(\d\d):(\d\d\.\d)\s+[\d.]+ s\] (\S+) \S+: (.*)", log_text):
-        hh, mm, ss, kind, what = m.groups()
-        if kind not in kinds:
-            continue
-        wall = time.mktime((day.tm_year, day.tm_mon, day.tm_mday, int(hh), int(mm), 0, 0, 0, -1)) + float(ss)
-        if wall - since < -12 * 3600:  # the line was written after midnight
-            wall += 24 * 3600
-        out.append((wall - since, f"{kind}: {what}"))
-    return out
-
-
 AFTER_MAP_FILES = ["knn-backbone-k50.npy", "pairs-backbone-top100.npy"]  # the worker's last jobs of a run
 
 
@@ -245,14 +164,192 @@ def _wait_for_files(folder: Path, names: list[str], timeout: float = 300) -> Non
         time.sleep(0.5)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse(argv):
     ap = argparse.ArgumentParser(prog="python -m lab bench-browser", description=__doc__)
     ap.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     ap.add_argument("--screenshots", default="test-artifacts", help="folder for screenshots")
     ap.add_argument("--start-only", action="store_true", help="time `make run` to the first page, then stop")
     ap.add_argument("--gpu-compositing", action="store_true",
                     help="composite with SwiftShader as a GPU, as a desktop browser with a GPU composites")  # fmt: skip
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def _points() -> int | None:
+    """Rows of the default run's map (Fashion-MNIST train + test), or None when it is not here."""
+    from lab.core.data import DatasetUnavailable, load_dataset
+
+    try:
+        ds = load_dataset("fashion-mnist")
+    except DatasetUnavailable as exc:
+        print(f"This benchmark trains the default Fashion-MNIST run: {exc}")
+        return None
+    return len(ds.train_labels) + len(ds.test_labels)
+
+
+class _Bench:
+    """One benchmark run: the app started by `make run`, one chromium, the figures as rows."""
+
+    def __init__(self, args, n_points: int):
+        self.args, self.n_points = args, n_points
+        self.runs = Path(tempfile.mkdtemp(prefix="lab-bench-browser-"))
+        self.shots = Path(args.screenshots)
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.cached = REPO / "runs" / "_baselines" / f"fashion-mnist-all-0-v{BASELINE_VERSION}"
+        if self.cached.is_dir():
+            shutil.copytree(self.cached, self.runs / "_baselines" / self.cached.name)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, "LAB_RUNS_DIR": str(self.runs), "STREAMLIT_SERVER_PORT": str(port),
+                    "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_HEADLESS": "true",
+                    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}  # fmt: skip
+        self.log = open(self.runs / "app.log", "w")  # noqa: SIM115 — closed in close()
+        self.rows: list[tuple[str, float, str]] = []
+        self.proc = None
+        self.composited = "?"
+
+    def start(self, p):
+        """Chromium, then `make run`, until the Train page is interactive. Returns (browser, page)."""
+        extra = GPU_COMPOSITING_ARGS if self.args.gpu_compositing else []
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + extra)
+        self.composited = compositing(browser) + (
+            ", SwiftShader as the GPU" if self.args.gpu_compositing else ""
+        )
+        print(f"chromium's compositing: {self.composited}", flush=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.add_init_script(LONG_TASKS_JS)
+        start = time.perf_counter()
+        self.proc = subprocess.Popen(["make", "run"], cwd=REPO, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        wait_healthy(self.url, self.proc)
+        healthy = time.perf_counter() - start
+        page.goto(self.url)
+        page.get_by_role("button", name="Start training").wait_for()
+        page.wait_for_function(STRIP_SHOWN_JS)
+        self.rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
+                          f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
+        page.screenshot(path=str(self.shots / "bench-first-page.png"))
+        return browser, page
+
+    def train_to_map(self, page) -> tuple[Path, float]:
+        """Start training, open the map when stored. Returns (the run's folder, when the map appeared)."""
+        clicked, clicked_wall = time.perf_counter(), time.time()
+        print(f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
+              f"{'the kept runs folder' if self.args.keep else 'app.log, with --keep'} use the same clock)", flush=True)  # fmt: skip
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
+        time.sleep(5)
+        shares = cpu_shares(self.proc.pid)
+        print(
+            "cores used while training (10 s): " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()),
+            flush=True,
+        )
+        page.get_by_text("Trained and stored").wait_for(timeout=600_000)
+        trained = time.perf_counter() - clicked
+        print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
+        page.get_by_role("button", name="Open its map").click()
+        map_shares: dict = {}  # the cores used while the map is laid out, sampled beside the wait (4 s, from 1 s in)
+        sampler = threading.Thread(target=lambda: (time.sleep(1), map_shares.update(cpu_shares(self.proc.pid, 4.0))),
+                                   daemon=True)  # fmt: skip
+        sampler.start()
+        page.wait_for_function(MAP_DRAWN_JS, arg=self.n_points, timeout=600_000)
+        map_shown = time.perf_counter()
+        sampler.join()
+        print("cores used while the map was laid out (4 s): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in map_shares.items()), flush=True)  # fmt: skip
+        self.rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
+                          f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
+        self.log.flush()
+        print("the worker, in seconds after the click (from the app's log):")
+        for after, what in worker_timeline((self.runs / "app.log").read_text(errors="replace"), clicked_wall):
+            print(f"  {after:6.1f}  {what}")
+        trained_run = next(p for p in self.runs.iterdir() if (p / "metrics.json").is_file())
+        m = json.loads((trained_run / "metrics.json").read_text())
+        print(f"training itself: {m['train_seconds']} s at {m['images_per_s']:,.0f} images/s", flush=True)
+        page.screenshot(path=str(self.shots / "bench-map-after-training.png"))
+        return trained_run, map_shown
+
+    def clicks(self, browser, page, trained_run: Path, map_shown: float) -> None:
+        """Clicks right after the map appears, 1 s later, with the worker idle, and one traced."""
+        # The run's scores, kNN table and pairs are still to come; the Map page pauses them while it is
+        # clicked (lab.worker.manager.HOLD_S), so "still to come" is not "computing".
+        before_click = page.evaluate("performance.now()")
+        right_away = _click(page, 0)
+        tasks = [(round(t - before_click), round(d)) for t, d in page.evaluate("window.__labLongTasks")
+                 if t > before_click - 1000]  # fmt: skip
+        print("the page's long tasks around that click, (start ms from just before the click, duration ms): "
+              f"{tasks}; the last is the click's own (plotly's handlers and its selection frame)", flush=True)  # fmt: skip
+        self.rows.append(("click a point to its neighbour grid, right away", right_away,
+                          "<= 0.3 s (the run's scores, table and pairs still to come, paused)"))  # fmt: skip
+        time.sleep(1)
+        busy = _click(page, 5)
+        still = "still to come, paused" if jobs_pending(trained_run) else "done by then"
+        self.rows.append(
+            ("click a point to its neighbour grid, 1 s later", busy, f"<= 0.3 s (the run's jobs {still})")
+        )
+        _wait_for_files(trained_run, AFTER_MAP_FILES)
+        print(f"the run's background jobs (scores, kNN table, pairs) were done {time.perf_counter() - map_shown:.1f} s "
+              f"after the map appeared (paused {HOLD_S:g} s after the map's first draw and each of the two clicks)",
+              flush=True)  # fmt: skip
+        time.sleep(2)
+        idle = []
+        for k in (1, 2, 3):
+            time.sleep(1)
+            idle.append(_click(page, k))
+        self.rows.append(("click a point to its neighbour grid, worker idle", sorted(idle)[1],
+                          f"<= 0.3 s (median of 3, in click order: {', '.join(f'{t:.3f}' for t in idle)})"))  # fmt: skip
+        # One more click under chromium's tracer (slower for it; not in the figures above), to see what the
+        # page's main thread waits for.
+        time.sleep(1)
+        trace = self.shots / "bench-click-trace.json"
+        browser.start_tracing(
+            page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"]
+        )
+        traced = _click(page, 4)
+        browser.stop_tracing()
+        longest, read_back = main_thread_waits(trace)
+        print(f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, waiting for "
+              f"canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})", flush=True)  # fmt: skip
+
+    def stored_map(self, browser) -> None:
+        """Three new sessions open the stored run's map from its Train page; the median counts."""
+        opened = []
+        for _ in range(3):
+            page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page2.set_default_timeout(120_000)
+            page2.goto(self.url)
+            page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored and
+            page2.wait_for_function(STRIP_SHOWN_JS)  # drawn, as a user would see it before moving on
+            clicked = time.perf_counter()
+            page2.get_by_role("link", name="Map", exact=True).click()
+            page2.wait_for_function(MAP_DRAWN_JS, arg=self.n_points)
+            opened.append(time.perf_counter() - clicked)
+            page2.screenshot(path=str(self.shots / "bench-stored-map.png"))
+            page2.close()
+        self.rows.append(("stored run: click Map to the drawn map (new session)", sorted(opened)[1],
+                          f"<= 2 s (median of 3 sessions: {', '.join(f'{t:.2f}' for t in opened)})"))  # fmt: skip
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+        if not self.args.keep:
+            shutil.rmtree(self.runs, ignore_errors=True)
+        _report(
+            self.rows,
+            self.cached.is_dir(),
+            self.shots,
+            self.runs if self.args.keep else None,
+            self.composited,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -261,186 +358,32 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium (as root)")
         return 2
-    from lab.core.data import DatasetUnavailable, load_dataset
-
-    try:
-        n_points = sum(len(s) for s in (load_dataset("fashion-mnist").train_labels,
-                                        load_dataset("fashion-mnist").test_labels))  # fmt: skip
-    except DatasetUnavailable as exc:
-        print(f"This benchmark trains the default Fashion-MNIST run: {exc}")
+    n_points = _points()
+    if n_points is None:
         return 2
-
-    runs = Path(tempfile.mkdtemp(prefix="lab-bench-browser-"))
-    shots = Path(args.screenshots)
-    shots.mkdir(parents=True, exist_ok=True)
-    cached = REPO / "runs" / "_baselines" / f"fashion-mnist-all-0-v{BASELINE_VERSION}"
-    if cached.is_dir():
-        shutil.copytree(cached, runs / "_baselines" / cached.name)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "LAB_RUNS_DIR": str(runs), "STREAMLIT_SERVER_PORT": str(port),
-           "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_HEADLESS": "true",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}  # fmt: skip
-    log = open(runs / "app.log", "w")  # noqa: SIM115 — closed in finally
-    rows: list[tuple[str, float, str]] = []
-    proc = None
+    bench = _Bench(args, n_points)
     try:
         with sync_playwright() as p:
+            browser = None
             try:
-                extra = GPU_COMPOSITING_ARGS if args.gpu_compositing else []
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + extra)
-                composited = compositing(browser) + (
-                    ", SwiftShader as the GPU" if args.gpu_compositing else ""
-                )
-                print(f"chromium's compositing: {composited}", flush=True)
-                page = browser.new_page(viewport={"width": 1500, "height": 1000})
-                page.set_default_timeout(120_000)
-                page.add_init_script(LONG_TASKS_JS)
-
-                start = time.perf_counter()
-                proc = subprocess.Popen(["make", "run"], cwd=REPO, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-                wait_healthy(url, proc)
-                healthy = time.perf_counter() - start
-                page.goto(url)
-                page.get_by_role("button", name="Start training").wait_for()
-                page.wait_for_function(STRIP_SHOWN_JS)
-                rows.append(("`make run` to the first interactive page (Train)", time.perf_counter() - start,
-                             f"<= 10 s (server answered after {healthy:.1f} s)"))  # fmt: skip
-                page.screenshot(path=str(shots / "bench-first-page.png"))
-                if args.start_only:
-                    browser.close()
-                    return 0
-
-                clicked, clicked_wall = time.perf_counter(), time.time()
-                print(
-                    f"clicked Start training at {time.strftime('%H:%M:%S')} (the worker's log lines in "
-                    f"{'the kept runs folder' if args.keep else 'app.log, with --keep'} use the same clock)",
-                    flush=True,
-                )
-                page.get_by_role("button", name="Start training").click()
-                page.get_by_text("images/s", exact=False).first.wait_for(timeout=120_000)
-                time.sleep(5)
-                shares = cpu_shares(proc.pid)
-                print(
-                    "cores used while training (10 s): "
-                    + ", ".join(f"{k} {v:.2f}" for k, v in shares.items()),
-                    flush=True,
-                )
-                page.get_by_text("Trained and stored").wait_for(timeout=600_000)
-                trained = time.perf_counter() - clicked
-                print(f'"Trained and stored" shown at {time.strftime("%H:%M:%S")}', flush=True)
-                page.get_by_role("button", name="Open its map").click()
-                # the cores used while the map is laid out, sampled beside the wait (4 s, from 1 s in)
-                map_shares: dict = {}
-                sampler = threading.Thread(
-                    target=lambda: (time.sleep(1), map_shares.update(cpu_shares(proc.pid, 4.0))), daemon=True
-                )
-                sampler.start()
-                page.wait_for_function(MAP_DRAWN_JS, arg=n_points, timeout=600_000)
-                map_shown = time.perf_counter()
-                sampler.join()
-                print("cores used while the map was laid out (4 s): "
-                      + ", ".join(f"{k} {v:.2f}" for k, v in map_shares.items()), flush=True)  # fmt: skip
-                rows.append(("click Start training (default) to the coloured map", time.perf_counter() - clicked,
-                             f"<= 75 s (\"Trained and stored\" after {trained:.1f} s)"))  # fmt: skip
-                log.flush()
-                print("the worker, in seconds after the click (from the app's log):")
-                for after, what in worker_timeline(
-                    (runs / "app.log").read_text(errors="replace"), clicked_wall
-                ):
-                    print(f"  {after:6.1f}  {what}")
-                trained_run = next(p for p in runs.iterdir() if (p / "metrics.json").is_file())
-                m = json.loads((trained_run / "metrics.json").read_text())
-                print(
-                    f"training itself: {m['train_seconds']} s at {m['images_per_s']:,.0f} images/s",
-                    flush=True,
-                )
-                page.screenshot(path=str(shots / "bench-map-after-training.png"))
-
-                # The run's scores, kNN table and pairs are still to come; the Map page pauses them
-                # while it is clicked (lab.worker.manager.HOLD_S), so "still to come" is not "computing".
-                before_click = page.evaluate("performance.now()")
-                right_away = _click(page, 0)
-                tasks = [(round(t - before_click), round(d)) for t, d in page.evaluate("window.__labLongTasks")
-                         if t > before_click - 1000]  # fmt: skip
-                print("the page's long tasks around that click, (start ms from just before the click, "
-                      f"duration ms): {tasks}; the last is the click's own (plotly's handlers and its "
-                      "selection frame)", flush=True)  # fmt: skip
-                rows.append(("click a point to its neighbour grid, right away", right_away,
-                             "<= 0.3 s (the run's scores, table and pairs still to come, paused)"))  # fmt: skip
-                time.sleep(1)
-                busy = _click(page, 5)
-                still = "still to come, paused" if jobs_pending(trained_run) else "done by then"
-                rows.append(
-                    (
-                        "click a point to its neighbour grid, 1 s later",
-                        busy,
-                        f"<= 0.3 s (the run's jobs {still})",
-                    )
-                )
-                _wait_for_files(trained_run, AFTER_MAP_FILES)
-                print(f"the run's background jobs (scores, kNN table, pairs) were done "
-                      f"{time.perf_counter() - map_shown:.1f} s after the map appeared (paused "
-                      f"{HOLD_S:g} s after the map's first draw and each of the two clicks)", flush=True)  # fmt: skip
-                time.sleep(2)
-                idle = []
-                for k in (1, 2, 3):
-                    time.sleep(1)
-                    idle.append(_click(page, k))
-                rows.append(("click a point to its neighbour grid, worker idle", sorted(idle)[1],
-                             f"<= 0.3 s (median of 3, in click order: {', '.join(f'{t:.3f}' for t in idle)})"))  # fmt: skip
-                # One more click under chromium's tracer (slower for it; not in the figures above), to see
-                # what the page's main thread waits for.
-                time.sleep(1)
-                trace = shots / "bench-click-trace.json"
-                browser.start_tracing(
-                    page=page, path=str(trace), categories=["toplevel", "devtools.timeline", "gpu", "cc"]
-                )
-                traced = _click(page, 4)
-                browser.stop_tracing()
-                longest, read_back = main_thread_waits(trace)
-                print(
-                    f"traced click: {traced:.2f} s; the page's longest main-thread task {longest:.0f} ms, "
-                    f"waiting for canvas read-backs (GLES2::ReadPixels) {read_back:.0f} ms in all ({trace})",
-                    flush=True,
-                )
-
-                opened = []
-                for _ in range(3):
-                    page2 = browser.new_page(viewport={"width": 1500, "height": 1000})
-                    page2.set_default_timeout(120_000)
-                    page2.goto(url)
-                    page2.get_by_text("Stored", exact=False).first.wait_for()  # the Train page, config stored
-                    # and drawn, as a user would see it before moving on
-                    page2.wait_for_function(STRIP_SHOWN_JS)
-                    clicked = time.perf_counter()
-                    page2.get_by_role("link", name="Map", exact=True).click()
-                    page2.wait_for_function(MAP_DRAWN_JS, arg=n_points)
-                    opened.append(time.perf_counter() - clicked)
-                    page2.screenshot(path=str(shots / "bench-stored-map.png"))
-                    page2.close()
-                rows.append(("stored run: click Map to the drawn map (new session)", sorted(opened)[1],
-                             f"<= 2 s (median of 3 sessions: {', '.join(f'{t:.2f}' for t in opened)})"))  # fmt: skip
+                browser, page = bench.start(p)
+                if not args.start_only:
+                    trained_run, map_shown = bench.train_to_map(page)
+                    bench.clicks(browser, page, trained_run, map_shown)
+                    bench.stored_map(browser)
                 browser.close()
             except Exception:  # a screenshot of what the page showed, while the browser is still open
-                for pg in (locals().get("page2"), locals().get("page")):
-                    if pg is not None and not pg.is_closed():
-                        pg.screenshot(path=str(shots / "bench-failure.png"))
-                        print(f"the page at the failure: {shots / 'bench-failure.png'}", flush=True)
+                open_pages = (
+                    [pg for ctx in browser.contexts for pg in ctx.pages] if browser is not None else []
+                )
+                for pg in reversed(open_pages):
+                    if not pg.is_closed():
+                        pg.screenshot(path=str(bench.shots / "bench-failure.png"))
+                        print(f"the page at the failure: {bench.shots / 'bench-failure.png'}", flush=True)
                         break
                 raise
     finally:
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        if not args.keep:
-            shutil.rmtree(runs, ignore_errors=True)
-        _report(rows, cached.is_dir(), shots, runs if args.keep else None, locals().get("composited", "?"))
+        bench.close()
     return 0
 
 

@@ -60,6 +60,86 @@ def _timed(fn):
     return out, time.perf_counter() - t
 
 
+class _Table:
+    """The benchmark's rows, printed as they come."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        print(f"{'measure':<52} {'wall s':>7} {'cpu s':>7}  {'target':<9} result")
+
+    def row(self, what, seconds, result, target="", cpu=None) -> None:
+        cpu = _timed.cpu if cpu is None else cpu
+        self.rows.append({"measure": what, "seconds": seconds, "cpu_seconds": cpu, "result": result,
+                          "target": target})  # fmt: skip
+        print(f"{what:<52} {seconds:>7.2f} {cpu:>7.2f}  {target:<9} {result}", flush=True)
+
+
+def _density_and_neighbours(t: _Table, x, y, n_train: int, tau: float, draws: int):
+    """RLD on 10k and over draws, the purity curve, the kNN table, UMAP's graph, pairs, RLD on all
+    training points. Returns the kNN table (sims, idx) and its search's (wall, cpu) seconds."""
+    sub = stratified_subsample(y, 10_000, seed=0)
+    r, s = _timed(lambda: relative_local_density(x[sub], y[sub], tau))
+    t.row("RLD, 10k stratified subsample (exact)", s, f"RLD = {r.value:.3f}", "~2.5 s")
+    t_rld = s
+    est, s = _timed(lambda: rld_subsample(x, y, tau, n=10_000, draws=draws))
+    t.row(
+        f"RLD spread over {draws} draws of 10k",
+        s,
+        f"{est.mean:.3f} +/- {est.std:.3f} (sd)",
+        f"~{2.5 * draws:.0f} s",
+    )
+    pc, t_pur = _timed(lambda: purity_curve(x, y, n_queries=10_000))
+    t.row(
+        "purity curve p=1/10/100/500/1000, 10k queries",
+        t_pur,
+        "/".join(f"{v:.3f}" for v in pc.overall),
+        "~3 s",
+    )
+    nb, t_knn = _timed(lambda: knn_search(x, 50))
+    c_knn = _timed.cpu
+    t.row(
+        "run's kNN table: faiss exact k=50, all points", t_knn, "once per run, stored (lab.store.neighbours)"
+    )
+    (_, approx), s = _timed(lambda: approx_knn_graph(x, 14))
+    exact14 = np.asarray(nb[1])[:, :14]
+    recall = (
+        np.mean([len(set(a) & set(b)) for a, b in zip(approx.tolist(), exact14.tolist(), strict=True)]) / 14
+    )
+    t.row("UMAP's graph above 20k points: faiss IVF 14-NN, all points", s,
+          f"recall {recall:.3f} against the exact table (lab.store.maps)")  # fmt: skip
+    pairs, t_pairs = _timed(lambda: cross_class_pairs(x, y, k=50, top=100, neighbors=nb))
+    t.row("cross-class pairs, all points, from the table", t_pairs,
+          f"top cosine {pairs.cosine[0]:.4f}, 100th {pairs.cosine[-1]:.4f}")  # fmt: skip
+    t.row("RLD 10k + purity + pairs (table stored)", t_rld + t_pur + t_pairs, "", "<= 15 s", 0.0)
+    t.row("RLD 10k + purity + pairs + the table search", t_rld + t_pur + t_knn + t_pairs, "", "", 0.0)
+    train = stratified_subsample(y[:n_train], n_train, seed=0)
+    full, s = _timed(lambda: relative_local_density(x[train], y[train], tau))
+    t.row(f"RLD, all {n_train:,} training points (exact)", s, f"RLD = {full.value:.3f}", "<= 180 s")
+    return nb, (t_knn, c_knn)
+
+
+def _gcn(t: _Table, x, y, n_train: int, tau: float, nb, knn_time, steps: int, budget: float) -> None:
+    """The GCN probe on the graph built from the kNN table, and the linear probe on the same labels."""
+    xtr, ytr, xte, yte = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    graph, t_graph = _timed(lambda: rld_graph(x, tau, neighbors=nb))  # rows: train then test
+    c_graph = _timed.cpu
+    t.row("GCN graph from the kNN table (W on k=50 edges)", t_graph, f"{graph.values().numel():,} edges")
+    g, t_fit = _timed(lambda: gcn_probe(xtr, ytr, xte, yte, tau=tau, budget=budget, steps=steps, graph=graph))
+    result = f"acc {g.accuracy:.4f} (step {g.chosen['step']}, val {g.chosen['val_accuracy']:.3f})"
+    t.row(f"GCN probe (labels) training, {steps} steps, budget {budget}", t_fit, result)
+    c_fit = _timed.cpu
+    t.row("GCN probe, graph + training (table reused)", t_graph + t_fit, "", "<= 30 s", c_graph + c_fit)
+    t.row("GCN probe, search + graph + training", knn_time[0] + t_graph + t_fit, "", "<= 30 s",
+          knn_time[1] + c_graph + c_fit)  # fmt: skip
+    known = label_budget(ytr, budget, seed=0)  # the GCN's known labels
+    lin, s = _timed(lambda: linear_probe(xtr[known], ytr[known], xte, yte))
+    t.row(
+        f"linear probe, same {len(known):,} labels (reference)",
+        s,
+        f"acc {lin.accuracy:.4f} (C={lin.chosen['C']})",
+    )
+
+
 def main(tau: float = 0.2, draws: int = 5, gcn_steps: int = 60, gcn_budget: float = 0.1) -> list[dict]:
     """Time RLD (10k subsample, spread over draws), the purity curve, cross-class pairs, the GCN probe.
 
@@ -69,96 +149,11 @@ def main(tau: float = 0.2, draws: int = 5, gcn_steps: int = 60, gcn_budget: floa
     print(f"features: {source}; {x.shape[0]:,} x {x.shape[1]} float32 (loaded in {t_load:.1f} s)")
     print(f"tau = {tau}; wall seconds, one run each; cpu = this process's CPU seconds (cpu << wall")
     print(f"on 2 cores means other work competed); load average at start {os.getloadavg()[0]:.1f}\n")
-    rows = []
-
-    def row(what, seconds, result, target="", cpu=None):
-        cpu = _timed.cpu if cpu is None else cpu
-        rows.append(
-            {"measure": what, "seconds": seconds, "cpu_seconds": cpu, "result": result, "target": target}
-        )
-        print(f"{what:<52} {seconds:>7.2f} {cpu:>7.2f}  {target:<9} {result}", flush=True)
-
-    print(f"{'measure':<52} {'wall s':>7} {'cpu s':>7}  {'target':<9} result")
-    sub = stratified_subsample(y, 10_000, seed=0)
-    r, t = _timed(lambda: relative_local_density(x[sub], y[sub], tau))
-    row("RLD, 10k stratified subsample (exact)", t, f"RLD = {r.value:.3f}", "~2.5 s")
-    est, t = _timed(lambda: rld_subsample(x, y, tau, n=10_000, draws=draws))
-    row(
-        f"RLD spread over {draws} draws of 10k",
-        t,
-        f"{est.mean:.3f} +/- {est.std:.3f} (sd)",
-        f"~{2.5 * draws:.0f} s",
-    )
-    t_rld = rows[0]["seconds"]
-    pc, t_pur = _timed(lambda: purity_curve(x, y, n_queries=10_000))
-    curve = "/".join(f"{v:.3f}" for v in pc.overall)
-    row("purity curve p=1/10/100/500/1000, 10k queries", t_pur, curve, "~3 s")
-    nb, t_knn = _timed(lambda: knn_search(x, 50))
-    c_knn = _timed.cpu
-    row(
-        "run's kNN table: faiss exact k=50, all points",
-        t_knn,
-        "once per run, stored (lab.store.neighbours)",
-    )
-    (_, approx), t_approx = _timed(lambda: approx_knn_graph(x, 14))
-    exact14 = np.asarray(nb[1])[:, :14]
-    recall = (
-        np.mean([len(set(a) & set(b)) for a, b in zip(approx.tolist(), exact14.tolist(), strict=True)]) / 14
-    )
-    row("UMAP's graph above 20k points: faiss IVF 14-NN, all points", t_approx,
-        f"recall {recall:.3f} against the exact table (lab.store.maps)")  # fmt: skip
-    pairs, t_pairs = _timed(lambda: cross_class_pairs(x, y, k=50, top=100, neighbors=nb))
-    top = f"top cosine {pairs.cosine[0]:.4f}, 100th {pairs.cosine[-1]:.4f}"
-    row("cross-class pairs, all points, from the table", t_pairs, top)
-    row("RLD 10k + purity + pairs (table stored)", t_rld + t_pur + t_pairs, "", "<= 15 s", 0.0)
-    row(
-        "RLD 10k + purity + pairs + the table search",
-        t_rld + t_pur + t_knn + t_pairs,
-        "",
-        "",
-        0.0,
-    )
-    train = stratified_subsample(y[:n_train], n_train, seed=0)
-    full, t = _timed(lambda: relative_local_density(x[train], y[train], tau))
-    row(f"RLD, all {n_train:,} training points (exact)", t, f"RLD = {full.value:.3f}", "<= 180 s")
-    xtr, ytr, xte, yte = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
-    graph, t_graph = _timed(lambda: rld_graph(x, tau, neighbors=nb))  # rows: train then test
-    c_graph = _timed.cpu
-    row("GCN graph from the kNN table (W on k=50 edges)", t_graph, f"{graph.values().numel():,} edges")
-    g, t_fit = _timed(
-        lambda: gcn_probe(xtr, ytr, xte, yte, tau=tau, budget=gcn_budget, steps=gcn_steps, graph=graph)
-    )
-    result = f"acc {g.accuracy:.4f} (step {g.chosen['step']}, val {g.chosen['val_accuracy']:.3f})"
-    row(f"GCN probe (labels) training, {gcn_steps} steps, budget {gcn_budget}", t_fit, result)
-    c_fit = _timed.cpu
-    row("GCN probe, graph + training (table reused)", t_graph + t_fit, "", "<= 30 s", c_graph + c_fit)
-    row(
-        "GCN probe, search + graph + training",
-        t_knn + t_graph + t_fit,
-        "",
-        "<= 30 s",
-        c_knn + c_graph + c_fit,
-    )
-    known = label_budget(ytr, gcn_budget, seed=0)  # the GCN's known labels
-    lin, t = _timed(lambda: linear_probe(xtr[known], ytr[known], xte, yte))
-    row(
-        f"linear probe, same {len(known):,} labels (reference)",
-        t,
-        f"acc {lin.accuracy:.4f} (C={lin.chosen['C']})",
-    )
+    table = _Table()
+    nb, knn_time = _density_and_neighbours(table, x, y, n_train, tau, draws)
+    _gcn(table, x, y, n_train, tau, nb, knn_time, gcn_steps, gcn_budget)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     print(f"\npeak RSS: {peak:,.0f} MiB; load average at end {os.getloadavg()[0]:.1f}")
-    rows.append(
-        {
-            "measure": "peak RSS (MiB)",
-            "seconds": 0.0,
-            "cpu_seconds": 0.0,
-            "result": f"{peak:.0f}",
-            "target": "",
-        }
-    )
-    return rows
-
-
-if __name__ == "__main__":
-    main()
+    table.rows.append({"measure": "peak RSS (MiB)", "seconds": 0.0, "cpu_seconds": 0.0, "result": f"{peak:.0f}",
+                       "target": ""})  # fmt: skip
+    return table.rows

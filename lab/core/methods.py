@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from lab.core import losses
+from lab.core.registry import by_name
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,7 @@ def all_methods() -> dict[str, Method]:
     """Every method by name: the lab's own, then each paper's (lab.papers)."""
     from lab.papers import paper_methods  # the paper registry; imported late, it imports this module
 
-    methods = {m.name: m for m in CORE_METHODS}
-    for m in paper_methods():
-        if m.name in methods:
-            raise ValueError(f"Method '{m.name}' is registered twice; give the paper's method its own name.")
-        methods[m.name] = m
-    return methods
+    return by_name(CORE_METHODS, paper_methods(), "Method")
 
 
 def get_method(name: str) -> Method:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from lab.core.config import TrainConfig, default_config
 from lab.core.data import DatasetUnavailable
+from lab.core.registry import by_name
 from lab.core.train import Progress, warm_up_training
 from lab.worker.job import JobKind, JobRequest
 
@@ -130,14 +131,7 @@ def job_kinds() -> dict[str, JobKind]:
     """Every kind the worker runs: the lab's own, then each paper's (lab.papers)."""
     from lab.papers import paper_job_kinds
 
-    kinds = {k.name: k for k in CORE_KINDS}
-    for kind in paper_job_kinds():
-        if kind.name in kinds:
-            raise ValueError(
-                f"Job kind '{kind.name}' is registered twice; give the paper's kind its own name."
-            )
-        kinds[kind.name] = kind
-    return kinds
+    return by_name(CORE_KINDS, paper_job_kinds(), "Job kind")
 
 
 def get_kind(name: str) -> JobKind:

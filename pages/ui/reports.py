@@ -29,3 +29,11 @@ def stored_report(key: str) -> None:
     a.download_button("Report (.md)", text, f"{key}.md", "text/markdown", on_click="ignore")
     b.download_button("Numbers (.json)", report_paths(key)[1].read_bytes(), f"{key}.json", "application/json",
                       on_click="ignore")  # fmt: skip
+
+
+def broken_paper(key: str, error: str) -> None:
+    """The page of a paper package that failed to import: what broke, and that the rest works."""
+    st.title(f"Paper '{key}' could not be loaded")
+    st.error(f"The package lab/papers/{key} failed to import, so its pages are missing. The rest of the lab "
+             "works. Fix the error below, then reload the page.", icon=":material/error:")  # fmt: skip
+    st.code(error, language=None)

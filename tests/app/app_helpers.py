@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from tiny import TINY_APP as TINY  # the two runs of tests/conftest.py's runs_dir
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = str(REPO / "tests" / "app" / "page_harness.py")
-TINY = dict(dataset="digits", subset=None, epochs=3, batch_size=256)  # conftest's two runs
 TEXT_KINDS = ("markdown", "caption", "info", "success", "error", "warning", "title", "subheader")
 
 

@@ -107,6 +107,7 @@ def _in_page_order(node, out=None) -> list[str]:
     return out
 
 
+@pytest.mark.trains
 def test_a_first_run_shows_its_progress_and_outcome_at_the_top(empty_env, monkeypatch):
     """The empty state's button is at the top of the Train page; the run it starts reports there,
     not below the controls, out of sight, and only once."""
@@ -127,6 +128,7 @@ def test_a_first_run_shows_its_progress_and_outcome_at_the_top(empty_env, monkey
     assert "See its map" in [b.label for b in at.button] and "No runs yet" not in texts(at)
 
 
+@pytest.mark.trains
 def test_training_from_the_page_completes_and_shows_metrics(empty_env):
     at = configure_tiny(page("train"), Seed=1)
     widget(at.button, "Start training").click().run()
@@ -282,3 +284,40 @@ def test_a_run_left_with_pending_scores_gets_them_when_shown(runs_dir, tmp_path,
         time.sleep(0.2)
     assert RunStore(tmp_path).load(rid).metrics["linear_acc"] == pytest.approx(linear)
     st.cache_resource.clear()
+
+
+def test_a_paper_that_failed_to_import_gets_a_page_with_its_error_and_the_app_still_opens(
+    app_env, monkeypatch
+):
+    import lab.papers
+
+    monkeypatch.setattr(lab.papers, "FAILED", {"broken2026": "RuntimeError: half written\n\nTraceback ..."})
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    assert not at.exception and at.title[0].value == "Train a model"
+
+    def broken_page():
+        from pages.ui.reports import broken_paper
+
+        broken_paper("broken2026", "RuntimeError: half written")
+
+    page_at = AppTest.from_function(broken_page).run()
+    assert "could not be loaded" in page_at.title[0].value and "half written" in page_at.code[0].value
+    assert "The rest of the lab works" in page_at.error[0].value
+
+
+def test_a_paper_method_gets_its_parameter_widgets_from_its_declaration(app_env, monkeypatch):
+    import lab.papers
+    from lab.core.methods import Method, Param, Step
+    from lab.papers.paper import Paper
+
+    lam = Param(
+        "lam", 25.0, "weight of the toy term", "[L]", low=0.0, step=1.0, ui_range=(0.0, 50.0), label="λ (toy)"
+    )
+    method = Method("toy-expander", "a toy method", "[L]", False, 2, lambda s: Step, (lam,))
+    monkeypatch.setattr(
+        lab.papers, "PAPERS", {**lab.papers.PAPERS, "toy": Paper("toy", "T", "N", "S", methods=(method,))}
+    )
+    at = page("train")
+    widget(at.selectbox, "Method").set_value("toy-expander").run()
+    slider = widget(at.slider, "λ (toy)")
+    assert (slider.min, slider.max, slider.value) == (0.0, 50.0, 25.0) and not at.exception

@@ -85,6 +85,7 @@ def test_purity_is_judged_where_a_class_can_fill_the_neighbourhood():
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
     md_path = reproduce.main(quick=True, runs_dir=tmp_path / "runs", datasets=("digits",),
                              out_dir=tmp_path / "docs", log=lambda s: None)  # fmt: skip

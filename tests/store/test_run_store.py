@@ -1,68 +1,15 @@
-"""Trainer and run store: a tiny digits run beats chance, is stored atomically and reused."""
+"""The run store: runs are stored atomically, reused, scored later on request, and a damaged, older
+or unwritable folder is said, never crashed on."""
 
 import json
 
 import numpy as np
 import pytest
-import torch
+from tiny import TINY
 
 import lab.store.runs
 from lab.core.config import TrainConfig
-from lab.core.device import loss_read_every, pick_device
-from lab.core.train import TrainingCancelled, TrainingDiverged, train
-from lab.store.runs import RunStore, RunStoreError, run_id
-
-TINY = dict(dataset="digits", epochs=6, batch_size=256, seed=0)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return RunStore(tmp_path_factory.mktemp("runs"))
-
-
-@pytest.fixture(scope="module")
-def tiny_run(store):
-    run, stored = store.get_or_train(TrainConfig(**TINY))
-    assert not stored
-    return run
-
-
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        (dict(dataset="digitz"), "Unknown dataset 'digitz'. Choose one of"),
-        (
-            dict(method="simclrr"),
-            "Unknown method 'simclrr'. Choose one of: supervised, simclr, supcon, joint",
-        ),
-        (dict(encoder="vit"), "Unknown encoder 'vit'. Choose one of: cnn, resnet18"),
-        (dict(aug_strength=1.2), r"aug_strength must be in \[0, 1\]"),
-        (dict(embedding_size=1), "embedding_size must be 2 to 2048"),
-        (dict(batch_size=1), "batch_size must be at least 2"),
-        (dict(temperature=0.0), "temperature must be above 0"),
-        (dict(alpha=-0.1), r"alpha must be in \[0, 1\]"),
-    ],
-)
-def test_bad_config_values_are_refused_before_training(bad, message):
-    with pytest.raises(ValueError, match=message):
-        TrainConfig(**bad)
-
-
-def test_run_id_ignores_settings_the_method_does_not_use():
-    a = TrainConfig(method="simclr", alpha=0.1)
-    b = TrainConfig(method="simclr", alpha=0.9, device="cpu")
-    assert run_id(a) == run_id(b)
-    assert run_id(TrainConfig(method="joint", alpha=0.1)) != run_id(TrainConfig(method="joint", alpha=0.9))
-    assert run_id(a) != run_id(TrainConfig(method="simclr", embedding_size=64))
-
-
-def test_tiny_simclr_run_beats_chance_by_a_wide_margin(tiny_run):
-    m = tiny_run.metrics
-    assert m["knn_acc"] > 0.6 and m["linear_acc"] > 0.6  # chance is 0.10
-    assert m["pixels"]["knn_acc"] > 0.9  # the baseline is computed in the same store
-    assert m["n_test"] == len(tiny_run.labels[tiny_run.is_test])
-    assert tiny_run.features().shape == (1797, 128) and tiny_run.features("projector").shape == (1797, 128)
-    assert np.isfinite(tiny_run.losses).all() and len(tiny_run.losses) == m["steps"]
+from lab.store.runs import RunStore, RunStoreError
 
 
 def test_deferred_scores_arrive_later_with_the_same_values(tmp_path, tiny_run, monkeypatch):
@@ -100,14 +47,6 @@ def test_second_call_is_served_from_the_store_without_training(store, tiny_run, 
     monkeypatch.setattr(lab.store.runs, "train", no_training)
     run, stored = store.get_or_train(TrainConfig(**TINY))
     assert stored and run.id == tiny_run.id and run.metrics == tiny_run.metrics
-
-
-def test_stored_weights_reload_to_the_same_features(tiny_run):
-    model = tiny_run.load_model()
-    x = tiny_run.images()[:32].float() / 255
-    with torch.no_grad():
-        h, _ = model(x)
-    assert np.allclose(h.numpy(), tiny_run.features()[:32], atol=1e-4)
 
 
 def test_an_interrupted_write_leaves_nothing_complete(store, monkeypatch):
@@ -158,38 +97,8 @@ def test_a_run_stored_by_an_older_store_version_is_skipped_not_shown(tiny_run, t
     assert old.is_dir()
 
 
-def test_cancelling_between_steps_stores_nothing(store):
-    cfg = TrainConfig(**{**TINY, "seed": 13})
-    with pytest.raises(TrainingCancelled):
-        store.get_or_train(cfg, should_stop=lambda: True)
-    assert not store.path(cfg).exists()
-
-
-def test_a_nan_loss_stops_with_a_clear_error():
-    cfg = TrainConfig(**{**TINY, "epochs": 1, "lr": 1e30})
-    with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
-        train(cfg)
-
-
 def test_an_unwritable_runs_folder_gives_a_clear_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(RunStoreError, match="Set LAB_RUNS_DIR"):
         RunStore(blocker / "runs").get_or_train(TrainConfig(**{**TINY, "epochs": 1}))
-
-
-def test_progress_reports_each_loss_read_with_an_eta():
-    seen = []
-    cfg = TrainConfig(**{**TINY, "epochs": 3, "method": "supervised"})
-    train(cfg, progress=seen.append)
-    every, total = loss_read_every(pick_device(cfg.device)), seen[-1].total_steps
-    assert total > 10  # more steps than an accelerator's read interval
-    assert [p.step for p in seen] == sorted(set(range(every, total + 1, every)) | {total})
-    assert loss_read_every(torch.device("cpu")) == 1 and loss_read_every(torch.device("cuda")) == 10
-    assert seen[-1].eta_s == 0 and all(p.images_per_s > 0 for p in seen)
-
-
-@pytest.mark.parametrize("method", ["supervised", "supcon", "joint"])
-def test_every_method_trains_a_step(method):
-    r = train(TrainConfig(**{**TINY, "epochs": 1, "method": method, "subset": 300}))
-    assert np.isfinite(r.losses).all()

@@ -29,8 +29,8 @@ def loss_read_every(device: torch.device) -> int:
 
 
 def default_run_duration(dataset: str, device: torch.device) -> str:
-    """How long the default run of `dataset` takes on this kind of device, as measured (README,
-    'Measured figures'): for the app's empty state."""
+    """How long the default run of `dataset` takes on this kind of device, as measured
+    (docs/performance.md, "Default runs"): for the app's empty state."""
     if dataset != "fashion-mnist":
         return "a few seconds"
     if device.type == "cuda":

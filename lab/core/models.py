@@ -21,7 +21,7 @@ class SmallCNN(nn.Module):
 
     The pool comes straight after the conv, so BatchNorm and ReLU (memory-bound on a CPU) run on a
     quarter of the activations: measured 17 % more images/s than conv-BN-ReLU-pool on 2 cores, at
-    the same kNN accuracy (README, "Measured figures")."""
+    the same kNN accuracy (docs/performance.md, "Why the defaults are what they are")."""
 
     def __init__(self, in_channels: int, width: int = 16):
         super().__init__()

@@ -40,7 +40,7 @@ def check_features(x: np.ndarray, labels: np.ndarray | None = None, name: str = 
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run a block with n torch threads, then restore: small tensor work is 4x faster on one
-    thread here when the other core is busy (measured; see NOTES.md "Speed")."""
+    thread here when the other core is busy (measured; docs/performance.md, "Why the defaults are what they are")."""
     old = torch.get_num_threads()
     torch.set_num_threads(max(1, n))
     try:

@@ -66,7 +66,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     of the time between a finished training and its map, and the map only has to show the clusters
     (the neighbours shown come from the embedding space, not from the map). `python -m lab bench-app
     --layouts` fits a stored full Fashion-MNIST run's 70,000 points at 200, 120 and 80 epochs and reports seconds,
-    map fidelity and 2-D class purity (README, "Measured figures").
+    map fidelity and 2-D class purity (docs/performance.md, "Maps").
     progress: optional progress(fraction of the layout's epochs done, seconds left) at most twice a
     second, read from the progress bar umap-learn draws with tqdm (`tqdm_kwds`).
     """

@@ -12,10 +12,18 @@ from lab.worker.job import JobKind
 
 @dataclass(frozen=True)
 class PaperPage:
-    path: str  # the page file, relative to the repository root (e.g. "pages/zhang2023/density.py")
+    """One page of a paper. Its file is pages/<paper>_<name>.py, flat in pages/, and its URL is the
+    file's name: a page opened by its URL as a fresh server's first request is looked up there
+    (Streamlit's pages/ folder mode, until app.py has run), and a file in a subfolder would not be
+    found (pages/ui/state.require_app)."""
+
+    path: str  # the page file, relative to the repository root (e.g. "pages/zhang2023_density.py")
     title: str
     icon: str  # a Streamlit material icon, e.g. ":material/blur_on:"
-    url: str  # the page's URL path, e.g. "density"
+
+    @property
+    def url(self) -> str:
+        return self.path.rsplit("/", 1)[-1].removesuffix(".py")
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ class _Worker:
         Why stop it: on 2 cores, a first map click right after the map appeared took 0.36-0.60 s
         while the worker ranked pairs and 0.25-0.26 s with it idle (chromium's software WebGL, the
         server and the worker compete for the cores); lowering its priority (nice 10, SCHED_IDLE)
-        and giving it one thread did not close that gap (see the README)."""
+        and giving it one thread did not close that gap (docs/performance.md, "Why the defaults are what they are")."""
         with self.cv:
             self.held_until = max(self.held_until, time.monotonic() + seconds)  # _feed starts nothing before
             job, proc = self.current, self.proc

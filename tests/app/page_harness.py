@@ -3,7 +3,7 @@
 AppTest (Streamlit 1.67) runs the page file alone after `switch_page`, without the main script,
 so the sidebar (and the selected run it holds) would vanish. This harness runs the same
 sidebar and warm-up as app.py, then the requested page (a path under pages/, e.g. "train" or
-"zhang2023/density"), on every run.
+"zhang2023_density"), on every run.
 """
 
 import sys

@@ -16,7 +16,7 @@ def metrics(at, label: str) -> list[str]:
 
 # ---------------------------------------------------------------- Density
 def test_the_toy_panel_recomputes_rld_when_tau_moves(app_env):
-    at = page("zhang2023/density", run_picker=run_id_of("simclr"))
+    at = page("zhang2023_density", run_picker=run_id_of("simclr"))
     assert not at.exception
     before = metrics(at, "RLD")
     assert len(before) == 5 and len(metrics(at, "CHS")) == 5
@@ -31,7 +31,7 @@ def test_the_toy_panel_recomputes_rld_when_tau_moves(app_env):
 
 
 def test_density_page_shows_supervised_and_simclr_side_by_side(app_env):
-    at = page("zhang2023/density", run_picker=run_id_of("simclr"))
+    at = page("zhang2023_density", run_picker=run_id_of("simclr"))
     at = wait_for(
         at,
         lambda a: (
@@ -58,7 +58,7 @@ def test_density_page_shows_supervised_and_simclr_side_by_side(app_env):
 
 
 def test_density_page_alone_and_with_a_per_class_purity_choice(app_env):
-    at = page("zhang2023/density", run_picker=run_id_of("supervised"), dens_other=None)
+    at = page("zhang2023_density", run_picker=run_id_of("supervised"), dens_other=None)
     at = wait_for(at, lambda a: len(metrics(a, "RLD, τ = 0.2 [P]")) == 1 and a.select_slider)
     assert not at.exception
     at.select_slider(key="dens_p").set_value(100).run()
@@ -67,7 +67,7 @@ def test_density_page_alone_and_with_a_per_class_purity_choice(app_env):
 
 # ---------------------------------------------------------------- Probes
 def test_probes_page_shows_bars_and_a_table_beside_pixels(app_env):
-    at = page("zhang2023/probes", run_picker=run_id_of("simclr"))
+    at = page("zhang2023_probes", run_picker=run_id_of("simclr"))
     at = wait_for(at, lambda a: len(a.dataframe) > 0 and len(a.dataframe[0].value) == 3 * 4 * 2, timeout=300)
     assert at.multiselect(key="probe_runs").value == [run_id_of("simclr"), run_id_of("supervised")]
     table = at.dataframe[0].value
@@ -97,7 +97,7 @@ def test_probes_page_renders_the_stored_reproduction(app_env, monkeypatch, tmp_p
     (folder / "zhang2023.json").write_text('{"date": "today", "command": "python -m lab reproduce zhang2023", '
                                            '"datasets": [{"claims": [{"verdict": "partly"}]}]}')  # fmt: skip
     monkeypatch.setattr(reports, "DEFAULT_OUT", folder)
-    at = page("zhang2023/probes", run_picker=run_id_of("simclr"), probe_runs=[run_id_of("simclr")])
+    at = page("zhang2023_probes", run_picker=run_id_of("simclr"), probe_runs=[run_id_of("simclr")])
     assert not at.exception
     assert "**partly**" in texts(at) and "1 partly" in texts(at)
 
@@ -132,7 +132,7 @@ def bad_runs(runs_dir, tmp_path, monkeypatch):
     ("rid", "says"), [("nanfeatures0", "NaN or infinite"), ("oneclass0000", "share one class")]
 )
 def test_bad_runs_give_a_clear_message_on_both_pages(bad_runs, rid, says):
-    for name in ("zhang2023/density", "zhang2023/probes"):
+    for name in ("zhang2023_density", "zhang2023_probes"):
         at = page(name, run_picker=rid)
         assert not at.exception, (name, at.exception)
         assert any(says in e.value for e in at.error), (name, texts(at))

@@ -222,10 +222,15 @@ def test_density_page_recomputes_the_toy_rld_when_tau_moves(app_url):
     assert len(ratios) == 6 and set(ratios) == {1.5}, f"the five toys and the layer map: {ratios}"
 
 
-def test_a_page_opened_by_its_url_on_a_fresh_server_runs_through_app_py(tmp_path):
-    """A refresh on /map, or a tab reconnecting after `make run` restarted, is the server's first
-    request: the page must still come with the app's sidebar and navigation (pages/ui/state.require_app),
-    not as Streamlit's v1 listing of the pages/ folder."""
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("map", "Map of the representation"), ("zhang2023_density", "Local and global density")],
+)
+def test_a_page_opened_by_its_url_on_a_fresh_server_runs_through_app_py(tmp_path, path, title):
+    """A refresh on /map (or a paper's page), or a tab reconnecting after `make run` restarted, is the
+    server's first request: the page must still come with the app's sidebar and navigation
+    (pages/ui/state.require_app), not as Streamlit's v1 listing of the pages/ folder, and without its
+    "Page not found" dialog (a paper's page file is flat in pages/ for that)."""
     runs = tmp_path / "runs"
     runs.mkdir()
     with serve(runs) as url, sync_playwright() as p:
@@ -233,11 +238,12 @@ def test_a_page_opened_by_its_url_on_a_fresh_server_runs_through_app_py(tmp_path
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(60_000)
         try:
-            page.goto(f"{url}/map")
-            page.get_by_text("Map of the representation").wait_for()
+            page.goto(f"{url}/{path}")
+            page.get_by_text(title).first.wait_for()
             page.get_by_text("Device:").wait_for()  # app.py's sidebar
             assert page.get_by_text("Train and explore").count() == 1, "app.py's navigation"
-            assert page.get_by_role("link", name="common").count() == 0, "not the pages/ folder listing"
-            assert page.get_by_text("No runs yet").count() == 1
+            assert page.get_by_role("link", name="ui").count() == 0, "not the pages/ folder listing"
+            assert page.get_by_text("Page not found").count() == 0
+            assert page.get_by_text("Train a model").count() == 0 or path == "train"
         finally:
             browser.close()

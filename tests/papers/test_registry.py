@@ -18,6 +18,10 @@ def test_each_paper_names_pages_that_exist_and_reproduces():
         assert paper.cite and paper.summary
         for page in paper.pages:
             assert (REPO / page.path).is_file(), page.path
+            # flat in pages/, named after its paper: found by its URL before app.py has run
+            assert page.path == f"pages/{paper.key}_{page.url.split('_', 1)[1]}.py" and page.url.startswith(
+                paper.key
+            )
         assert callable(paper.reproduce)
 
 

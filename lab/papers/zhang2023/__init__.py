@@ -14,8 +14,8 @@ PAPER = Paper(
     citation=constants.CITATION,
     summary="Contrastive features are locally dense and locally pure, but not organised by class.",
     pages=(
-        PaperPage("pages/zhang2023/density.py", "Density", ":material/blur_on:", "density"),
-        PaperPage("pages/zhang2023/probes.py", "Probes", ":material/insights:", "probes"),
+        PaperPage("pages/zhang2023_density.py", "Density", ":material/blur_on:"),
+        PaperPage("pages/zhang2023_probes.py", "Probes", ":material/insights:"),
     ),
     reproduce=reproduce.main,
     job_kinds=jobs.JOB_KINDS,

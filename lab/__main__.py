@@ -17,6 +17,7 @@ from lab.core.data import DATASETS, DatasetUnavailable
 from lab.core.methods import all_methods, all_params
 from lab.core.models import ENCODERS
 from lab.core.train import TrainingCancelled, TrainingDiverged
+from lab.measures.probes.knn import KNN_K
 
 FIELD_HELP = {
     "dataset": f"one of {', '.join(DATASETS)}",
@@ -84,7 +85,7 @@ def format_metrics(run) -> str:
         f"  data source:   {run.info.get('data_source')}",
         f"  device:        {m.get('device')}   train {m.get('train_seconds')} s, {m.get('images_per_s'):,} img/s",
         "                 this run   pixels (PCA-64)",
-        f"  kNN (k=20):    {m['knn_acc']:.4f}     {px.get('knn_acc', float('nan')):.4f}",
+        f"  kNN (k={KNN_K}):    {m['knn_acc']:.4f}     {px.get('knn_acc', float('nan')):.4f}",
         f"  linear probe:  {m['linear_acc']:.4f}     {px.get('linear_acc', float('nan')):.4f}",
     ]
     return "\n".join(lines)

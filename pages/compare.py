@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab.measures.purity import pair_cosines
+from lab.papers.zhang2023.constants import PAPER_TOP_PAIR_CONTRASTIVE, PAPER_TOP_PAIR_SUPERVISED
 from lab.store import export
 from lab.store.neighbours import neighbours_of, same_images
 from lab.view.labels import run_label
@@ -99,7 +100,8 @@ st.subheader("Cross-class pairs, in both runs")
 st.caption(
     f"The most similar pairs of training images from different classes in the left run "
     f"({short(run_a)}), with the same pairs' cosine in the right run ({short(run_b)}). In the paper, "
-    "the top pair scores 0.998 under contrastive learning and −0.07 under supervised training."
+    f"the top pair scores {PAPER_TOP_PAIR_CONTRASTIVE} under contrastive learning and {PAPER_TOP_PAIR_SUPERVISED} under "
+    "supervised training."
 )
 pairs = ensure_pairs(run_a, space)
 if pairs is not None:

@@ -9,7 +9,10 @@ from lab.papers.zhang2023 import analysis, jobs
 from lab.papers.zhang2023.constants import (
     CITE,
     LAYERS,
+    PAPER_PURITY_SUPERVISED,
     PAPER_PURITY_VIT,
+    PAPER_TOP_PAIR_CONTRASTIVE,
+    PAPER_TOP_PAIR_SUPERVISED,
     PURITY_PS,
     RLD_DRAWS,
     RLD_N,
@@ -228,7 +231,8 @@ st.markdown("#### Class purity of neighbourhoods [P]")
 st.caption(
     "Share of each training image's p nearest neighbours (cosine) that share its class, for "
     f"p = {', '.join(map(str, PURITY_PS))}. The paper's contrastive ViT: "
-    ".873 → .527 (locally pure, globally mixed); its supervised ViT ≈ .99 at every p. "
+    f"{PAPER_PURITY_VIT[1]} → {PAPER_PURITY_VIT[max(PAPER_PURITY_VIT)]} (locally pure, globally mixed); its supervised "
+    f"ViT ≈ {PAPER_PURITY_SUPERVISED} at every p. "
     "Raw pixels (PCA-64) are the baseline. For p close to a class's size, even perfect features lose purity."
 )
 curves = {r.id: (run_label(r, among=shown, score=False), computed.get(r.id)) for r in shown}
@@ -265,8 +269,9 @@ with right:
 st.markdown("#### Cross-class pairs [P]")
 st.caption(
     "The most similar pairs of training images with *different* labels in the first run, with the same "
-    "pairs' cosine in the second. Paper: the top pair scores 0.998 under contrastive learning, −0.07 under "
-    "supervised training (faiss top-50 per image here [L])."
+    "pairs' cosine in the second. Paper: the top pair scores "
+    f"{PAPER_TOP_PAIR_CONTRASTIVE} under contrastive learning, {PAPER_TOP_PAIR_SUPERVISED} under supervised training "
+    "(faiss top-50 per image here [L])."
 )
 if ensure_pairs(run, space) is not None:
     second = shown[1] if len(shown) > 1 else None

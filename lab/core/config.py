@@ -100,6 +100,9 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        method = get_method(self.method)
+        if method.check is not None:
+            method.check(self)
 
     def param(self, name: str):
         """The value of one of the method's parameters."""

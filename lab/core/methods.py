@@ -96,6 +96,9 @@ class Method:
     setup: Callable[[object, object, torch.device], object] | None = None
     # state after training -> extra numbers and lists the run records in metrics.json ("method")
     record: Callable[[object], dict] | None = None
+    # the whole config -> raises ValueError naming what is wrong (checks across fields, e.g. a neighbour
+    # count larger than the batch), so every entry point refuses it before training
+    check: Callable[[object], None] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab.measures.probes.knn import KNN_K
+
 
 def acc(metrics: dict, key: str) -> str:
     """An accuracy as a percentage, or 'scoring...' while it is computed after the map."""
@@ -20,9 +22,9 @@ def metric_cards(run) -> None:
         return None if base is None or v is None else f"{100 * (v - base):+.1f} pts vs pixels"
 
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("kNN accuracy (k=20, h)", acc(m, "knn_acc"), delta(m.get("knn_acc"), pk), border=True)
+    c1.metric(f"kNN accuracy (k={KNN_K}, h)", acc(m, "knn_acc"), delta(m.get("knn_acc"), pk), border=True)
     c2.metric("Linear probe (h)", acc(m, "linear_acc"), delta(m.get("linear_acc"), pl), border=True)
-    c3.metric("kNN accuracy (k=20, z)", acc(m, "knn_acc_projector"), delta(m.get("knn_acc_projector"), pk),
+    c3.metric(f"kNN accuracy (k={KNN_K}, z)", acc(m, "knn_acc_projector"), delta(m.get("knn_acc_projector"), pk),
               border=True)  # fmt: skip
     c4.metric("Pixels (PCA-64)", f"{pk:.1%}" if pk is not None else "—",
               f"linear {pl:.1%}" if pl is not None else None, delta_color="off", border=True)  # fmt: skip

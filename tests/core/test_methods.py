@@ -82,9 +82,13 @@ def _toy_head(features: int, p: int) -> nn.Module:
     return nn.Sequential(nn.Linear(features, 32), nn.ReLU(), nn.Linear(32, p))
 
 
-TOY = Method(
-    "toy-expander", "a toy method from a paper package", "[L]", False, 2, _toy_loss, (LAM,), _toy_head
-)
+def _toy_check(cfg) -> None:
+    if cfg.param("lam") > 10 * cfg.batch_size:
+        raise ValueError(f"lam ({cfg.param('lam')}) must be at most 10 x the batch size ({cfg.batch_size}).")
+
+
+TOY = Method("toy-expander", "a toy method from a paper package", "[L]", False, 2, _toy_loss, (LAM,), _toy_head,
+             check=_toy_check)  # fmt: skip
 
 
 @pytest.fixture()
@@ -105,6 +109,8 @@ def test_a_paper_method_reaches_the_config_the_cli_and_the_trainer_unchanged(toy
     assert TrainConfig(method="toy-expander").param("lam") == 25.0  # the declared default
     with pytest.raises(ValueError, match="lam must be at least 0"):
         TrainConfig(method="toy-expander", lam=-1)
+    with pytest.raises(ValueError, match=r"lam \(700.0\) must be at most 10 x the batch size \(64\)"):
+        TrainConfig(method="toy-expander", lam=700, batch_size=64)  # the method's own check across fields
     args = build_parser().parse_args(["train", "--method", "toy-expander", "--lam", "7"])
     assert args.lam == 7.0
     result = train(cfg)

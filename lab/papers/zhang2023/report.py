@@ -6,6 +6,7 @@ computed; the verdict rules are lab.papers.zhang2023.claims.
 
 from __future__ import annotations
 
+from lab.measures.probes.knn import KNN_K
 from lab.papers.zhang2023.claims import probe_row
 from lab.papers.zhang2023.constants import (
     CITE,
@@ -61,7 +62,7 @@ def measurements_table(section: dict) -> list[str]:
     for b in section["budgets"]:
         for probe, label, direction in (
             ("linear", "Linear probe", "—"),
-            ("knn", "kNN probe (k = 20) [L]", "—"),
+            ("knn", f"kNN probe (k = {KNN_K}) [L]", "—"),
             ("gcn-labels", "GCN, label inputs [P]", "GCN > linear on contrastive features"),
             ("gcn-features", "GCN, feature inputs [L]", "—"),
         ):

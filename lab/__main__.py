@@ -133,6 +133,22 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_bench_paper(args) -> int:
+    from lab.papers import get_paper
+
+    paper = get_paper(args.paper)
+    if paper.bench is None:
+        raise ValueError(f"Paper '{args.paper}' has no benchmark. Papers with one: "
+                         f"{', '.join(papers_with_bench()) or 'none yet'}.")  # fmt: skip
+    return paper.bench(quick=args.quick) or 0
+
+
+def papers_with_bench() -> dict:
+    from lab.papers import PAPERS
+
+    return {k: p for k, p in PAPERS.items() if p.bench is not None}
+
+
 def cmd_bench(args) -> int:
     from lab.bench import BENCHES
 
@@ -159,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help="default: the paper's (see its report)")
     p.set_defaults(func=cmd_reproduce)
     add_bench_commands(sub, cmd_bench)
+    p = sub.add_parser("bench-paper", help="a paper's speed and memory targets, beside their peers")
+    p.add_argument("paper", choices=sorted(PAPERS) + sorted(FAILED))
+    p.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run")
+    p.set_defaults(func=cmd_bench_paper)
     return parser
 
 

@@ -258,6 +258,76 @@ def fit_gcn(
     return best[2], best[1], best[0][0]
 
 
+MIN_LABEL_REACH = 0.2  # share of test images with a fit label among their REACH_K neighbours [L, measured]
+REACH_K = 50  # the sparse graph's neighbours per node
+
+
+def label_reach(neighbors: np.ndarray, labelled: np.ndarray) -> float:
+    """Share of query nodes with at least one labelled node among their neighbours.
+
+    neighbors: [Nq, k] node indices (self excluded); labelled: [N] bool. The label-input GCN sees
+    labels only through the graph: a node with no labelled node near it gets the output of the
+    "unknown" token, the same class for all of them [L, measured: on 2,000 Fashion-MNIST images,
+    GCN accuracy followed this share: 0.06 -> 0.10 (chance), 0.18 -> 0.11, 0.42 -> 0.43, 0.65 -> 0.65]."""
+    return float(np.asarray(labelled)[np.asarray(neighbors)].any(1).mean())
+
+
+def _fit_rows(y_train: np.ndarray, budget: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(known rows, the rows among them the GCN fits on): the rest of the known are its val slice."""
+    _, y_idx = np.unique(y_train, return_inverse=True)
+    known = label_budget(y_train, budget, seed)
+    fit_rel, val_rel = holdout_split(y_idx[known], 0.1, seed)
+    return known, known[fit_rel], known[val_rel]
+
+
+def _pct(b: float) -> str:
+    return f"{100 * b:.3g}%"
+
+
+BUDGET_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def check_label_reach(x_train, y_train, x_test, budget: float, seed: int = 0, neighbors=None) -> None:
+    """Refuse a label budget the label-input GCN cannot learn from, saying the smallest of BUDGET_STEPS
+    that it can [L, measured]. It learns by hiding known labels and predicting them from the labels
+    near them, so (1) each class needs at least 2 labels to fit on (a class's only label, hidden, has no
+    label of its class near it: at 1 % of a 2,000-image subset, 1 per class, it scored 0.094, chance),
+    and (2) the fit labels must reach MIN_LABEL_REACH of the test images (label_reach).
+    neighbors: [N, >=REACH_K] kNN rows over train + test (e.g. the run's stored table)."""
+    n = len(x_train)
+    if neighbors is None:
+        _, neighbors = knn_search(np.concatenate([x_train, x_test]), min(REACH_K, n + len(x_test) - 1),
+                                  query_rows=np.arange(n, n + len(x_test)))  # fmt: skip
+    else:
+        neighbors = np.asarray(neighbors)[n:, :REACH_K]
+
+    def problem(b: float) -> str | None:
+        try:
+            fit = _fit_rows(y_train, b, seed)[1]
+        except ValueError as exc:  # too few labels for label_budget itself
+            return str(exc)
+        fewest = np.unique(np.asarray(y_train)[fit], return_counts=True)[1].min()
+        if fewest < 2 or len(np.unique(np.asarray(y_train)[fit])) < len(np.unique(y_train)):
+            return (f"budget {_pct(b)} leaves {fewest} label(s) of a class to fit on; the label-input GCN learns by "
+                    "hiding a known label and predicting it from the labels near it, so it needs at least 2 per class")  # fmt: skip
+        labelled = np.zeros(n + len(x_test), bool)
+        labelled[fit] = True
+        share = label_reach(neighbors, labelled)
+        if share < MIN_LABEL_REACH:
+            return (f"budget {_pct(b)} leaves {len(fit)} labels to fit on, and only {share:.0%} of the test images have "
+                    f"one among their {neighbors.shape[1]} nearest neighbours; the label-input GCN would give the others "
+                    f"one class (chance); it needs at least {MIN_LABEL_REACH:.0%}")  # fmt: skip
+        return None
+
+    why = problem(budget)
+    if why is None:
+        return
+    enough = next((b for b in BUDGET_STEPS if b > budget and problem(b) is None), None)
+    raise ValueError(
+        f"{why}: {f'a budget of {_pct(enough)} does here' if enough else 'no budget does here'}."
+    )
+
+
 def gcn_probe(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -270,18 +340,23 @@ def gcn_probe(
     steps: int = 60,
     eval_every: int = 5,
     graph: torch.Tensor | None = None,
+    neighbors: np.ndarray | None = None,
 ) -> ProbeResult:
     """GCN probe over the RLD graph of train + test points; test labels are used only to score.
 
     Zhang, Lu & Xuan 2023 GCN probe [P]; budget, val-slice selection and sparse graph [L].
     Known labels: label_budget(y_train, budget, seed); 10 % of them (stratified) are the val slice
     that selects the step. graph: a precomputed rld_graph(vstack([x_train, x_test]), tau) to reuse.
-    x: [N, d]; y: [N]. Returns ProbeResult(accuracy, predictions, {"step", "val_accuracy", ...}).
+    The "labels" variant refuses a budget whose fit labels reach too few test images
+    (check_label_reach: ValueError saying the budget that would do). neighbors: [N, >=50] kNN rows of
+    train + test to reuse for that check. x: [N, d]; y: [N].
+    Returns ProbeResult(accuracy, predictions, {"step", "val_accuracy", ...}).
     """
     x_train, x_test = check_split(x_train, y_train, x_test, y_test)
     classes, y_idx = np.unique(y_train, return_inverse=True)
-    known = label_budget(y_train, budget, seed)
-    _, val_rel = holdout_split(y_idx[known], 0.1, seed)
+    if variant == "labels":
+        check_label_reach(x_train, y_train, x_test, budget, seed, neighbors)
+    known, _, val = _fit_rows(y_train, budget, seed)
     node_labels = np.full(len(x_train) + len(x_test), -1)
     node_labels[known] = y_idx[known]
     n = len(node_labels)
@@ -290,7 +365,7 @@ def gcn_probe(
         raise ValueError(f"graph is {tuple(adj.shape)} but train + test has {n} nodes; rebuild it.")
     feats = np.concatenate([x_train, x_test]) if variant == "features" else None
     pred, step, val_acc = fit_gcn(
-        adj, node_labels, known[val_rel], len(classes), variant, feats, steps, eval_every, seed
+        adj, node_labels, val, len(classes), variant, feats, steps, eval_every, seed
     )
     pred = classes[pred[len(x_train) :]]
     chosen = {"step": step, "val_accuracy": val_acc, "tau": tau, "n_labels": len(known)}

@@ -68,6 +68,7 @@ def probe_table(
     name: str = "features",
     graph: torch.Tensor | None = None,
     progress: Callable[[float, str], None] | None = None,
+    neighbors: np.ndarray | None = None,
 ) -> list[dict]:
     """Linear / kNN / GCN probes for each label budget on the same splits, with 95 % bootstrap CIs.
 
@@ -75,7 +76,8 @@ def probe_table(
     train + test is built once (or passed as `graph`, e.g. sparsified with a stored kNN table); at
     each budget every probe sees the same known train labels. A budget with fewer than 2 labels per
     class gives rows with accuracy None and a "note" instead of failing the table.
-    x: [N, d]; y: [N]. progress(fraction, message) before each probe.
+    x: [N, d]; y: [N]. progress(fraction, message) before each probe. neighbors: [N, >=50] kNN rows of
+    train + test (a run's stored table) for the GCN's reach check.
     Returns one dict per (budget, probe): features, probe, budget, n_labels, accuracy, ci_low,
     ci_high, the choices made without test labels, and seconds.
     """
@@ -100,12 +102,18 @@ def probe_table(
                 f"{name}: {p} probe with {len(known):,} labels ({budget:.0%})...",
             )
             start = time.perf_counter()
-            if p == "linear":
-                r = linear_probe(train_x[known], train_y[known], test_x, test_y, seed=seed)
-            elif p == "knn":
-                r = knn_probe(train_x[known], train_y[known], test_x, test_y, k=min(KNN_K, len(known)))
-            else:
-                r = gcn_probe(train_x, train_y, test_x, test_y, p[4:], tau, budget, seed, steps, graph=graph)
+            try:
+                if p == "linear":
+                    r = linear_probe(train_x[known], train_y[known], test_x, test_y, seed=seed)
+                elif p == "knn":
+                    r = knn_probe(train_x[known], train_y[known], test_x, test_y, k=min(KNN_K, len(known)))
+                else:
+                    r = gcn_probe(train_x, train_y, test_x, test_y, p[4:], tau, budget, seed, steps, graph=graph,
+                                  neighbors=neighbors)  # fmt: skip
+            except ValueError as exc:  # a probe that cannot work at this budget says why (the GCN's reach)
+                rows.append({"features": name, "probe": p, "budget": budget, "n_labels": len(known), "accuracy": None,
+                             "ci_low": None, "ci_high": None, "note": str(exc)})  # fmt: skip
+                continue
             lo, hi = bootstrap_interval(r.predictions == test_y, seed=seed)
             rows.append({"features": name, "probe": p, "budget": budget, "n_labels": len(known),
                          "accuracy": r.accuracy, "ci_low": lo, "ci_high": hi, **r.chosen,

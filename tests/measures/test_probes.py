@@ -171,6 +171,7 @@ def test_a_budget_the_label_gcn_cannot_learn_from_is_refused_with_the_budget_tha
     held out, leaves one to fit on; hidden, it has no label of its class near it, so nothing is learned.
     And labels that reach too few images leave the rest with one class."""
     from constructed import clustered
+
     from lab.measures.probes.gcn import check_label_reach
 
     x, y = clustered(n=600, d=16, classes=10, spread=0.05, seed=3)

@@ -49,6 +49,7 @@ page = st.navigation(PAGES)
 # ~5 s on one core, so that a first click on "Start training" does not wait for them. Measured with
 # `python -m lab bench-browser`: the first page still appears within ~6 s.
 state.manager().start_warm_up()
+state.manager().lay_out_maps(state.list_runs())  # idle work: stored runs' maps, newest first, once
 selected = sidebar()
 if selected is not None:
     ensure_scores(selected, show=False)  # a run stored before its scores (e.g. the app stopped mid-scoring)

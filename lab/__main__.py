@@ -110,17 +110,37 @@ def cmd_runs(args) -> int:
     from lab.store.runs import RunStore
     from lab.view.labels import run_label
 
-    runs = RunStore(args.runs_dir).list()
-    if not runs:
+    store = RunStore(args.runs_dir)
+    t0 = time.perf_counter()
+    found = store.verify_all() if args.verify else store.scan()
+    runs = found.runs
+    if not runs and not found.damaged and not found.older:
         print("No stored runs yet. Train one: python -m lab train --dataset digits --epochs 5")
         return 0
-    print(f"{'id':12}  {'kNN':>6} {'linear':>6}  {'px kNN':>6} {'px lin':>6}  {'train s':>7}  run")
+    nan = float("nan")
+    print(f"{'id':12}  {'method':10} {'dataset':14} {'subset':>6} {'seed':>4}  {'kNN':>6} {'linear':>6}  "
+          f"{'px kNN':>6} {'px lin':>6}  {'train s':>7}  run")  # fmt: skip
     for r in runs:
-        m, px = r.metrics, r.metrics.get("pixels", {})
-        print(f"{r.id:12}  {m.get('knn_acc', float('nan')):>6.3f} {m.get('linear_acc', float('nan')):>6.3f}"
-              f"  {px.get('knn_acc', float('nan')):>6.3f} {px.get('linear_acc', float('nan')):>6.3f}"
-              f"  {m.get('train_seconds', 0):>7}  {run_label(r, among=runs, score=False)}")  # fmt: skip
-    return 0
+        c, m, px = r.config, r.metrics, r.metrics.get("pixels", {})
+        print(f"{r.id:12}  {c.method:10} {c.dataset:14} {c.subset or 'all':>6} {c.seed:>4}  "
+              f"{m.get('knn_acc', nan):>6.3f} {m.get('linear_acc', nan):>6.3f}  {px.get('knn_acc', nan):>6.3f} "
+              f"{px.get('linear_acc', nan):>6.3f}  {m.get('train_seconds', 0):>7}  {run_label(r, among=runs, score=False)}")  # fmt: skip
+    if args.verify:
+        print(
+            f"\nChecked the checksums of {len(runs) + len(found.damaged)} runs in {time.perf_counter() - t0:.1f} s."
+        )
+    if found.damaged:
+        print(f"\nDamaged runs ({len(found.damaged)}): not used; `python -m lab train` with the same config moves "
+              "one aside and trains it again.")  # fmt: skip
+        for exc in found.damaged:
+            print(f"  {exc.rid}  {exc.reason}")
+    if found.older:
+        print(
+            f"\nRuns stored by an older version of the lab ({len(found.older)}): not used; delete them when done."
+        )
+        for exc in found.older:
+            print(f"  {exc.rid}  {exc.reason}")
+    return 1 if args.verify and found.damaged else 0
 
 
 def cmd_reproduce(args) -> int:
@@ -165,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a run (or load it when stored) and print its metrics")
     _add_train_args(p)
     p.set_defaults(func=cmd_train)
-    p = sub.add_parser("runs", help="list stored runs with their key metrics")
+    p = sub.add_parser("runs", help="list stored runs with their key metrics, and damaged or older ones")
+    p.add_argument(
+        "--verify", action="store_true", help="check every file's checksum against the run's manifest"
+    )
     p.set_defaults(func=cmd_runs)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"

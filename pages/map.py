@@ -8,7 +8,7 @@ from lab.store.neighbours import neighbours_of, prepare_search
 from lab.view.labels import run_label
 from lab.view.thumbnails import thumbnail
 from pages.ui import state
-from pages.ui.charts import SPACE_LABELS, map_figure, plotly_config
+from pages.ui.charts import SPACE_LABELS, map_figure, plotly_config, with_marks
 from pages.ui.images import class_examples, describe_row, neighbour_grid, pairs_grid
 from pages.ui.progress import ensure_map, ensure_pairs
 
@@ -49,10 +49,17 @@ if not ensure_map(run, space):
 def explore() -> None:
     """The map and the clicked image's neighbours; a click reruns only this part."""
     state.hold_background()  # background work waits while the map is explored
-    fig = map_figure(root, run.id, space)
+    key = f"map-{run.id}-{space}"
+    state.take_click(run, key, st.session_state.get(key))  # this rerun's click, before the map is drawn
+    row, k = state.selected_row(run), st.session_state.get("map_k", 16)
+    nb = neighbours_of(run, row, k, space) if row is not None else None
+    fig = (
+        map_figure(root, run.id, space)
+        if nb is None
+        else with_marks(root, run.id, space, row, tuple(nb.rows.tolist()))
+    )
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        key = f"map-{run.id}-{space}"
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key, theme=None,
                                 config=plotly_config(scrollZoom=True))  # fmt: skip
         state.take_click(run, key, event)
@@ -64,7 +71,6 @@ def explore() -> None:
             )
     with right:
         images = state.run_images(root, run.id)  # loaded before the first click, so a click only reads
-        row = state.selected_row(run)
         if row is None:
             prepare_search(run, space)  # so the first click does not build the search index
             st.info(
@@ -77,12 +83,12 @@ def explore() -> None:
         c1, c2 = st.columns([1, 2])
         c1.image(thumbnail(images[row], 5))
         c2.markdown(describe_row(run, row, names))
-        k = st.select_slider("Neighbours shown", [8, 16, 24, 32, 48], value=16, key="map_k")
-        nb = neighbours_of(run, row, k, space)
+        st.select_slider("Neighbours shown", [8, 16, 24, 32, 48], value=16, key="map_k")
         c2.metric("Neighbours from another class", f"{nb.cross_class_share:.0%}",
                   help=f"Share of the {k} nearest neighbours whose class differs from this image's.")  # fmt: skip
         st.caption(f"The {k} nearest neighbours in the {space} space, most similar first, cosine under each. "
-                   "A red frame and ✗ mark a neighbour from another class, with its class.")  # fmt: skip
+                   "A red frame and ✗ mark a neighbour from another class, with its class. On the map, the "
+                   "selected image has a black ring and its neighbours small grey ones.")  # fmt: skip
         neighbour_grid(run, images, nb, names, cols=6)
 
 

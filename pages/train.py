@@ -67,9 +67,12 @@ def training_progress(key: str) -> None:
     with st.container(border=True):
         st.markdown(f"#### Training {job.title}")
         if job.state == "queued":
-            ahead = ", ".join(j.title for j in mgr.jobs_ahead(job)) or "nothing"
-            st.info(f"Queued behind: {ahead}. One job runs at a time: two at once on 2 cores are slower "
-                    "than the same two in turn.", icon=":material/hourglass_top:")  # fmt: skip
+            ahead = mgr.jobs_ahead(job)
+            if ahead:
+                st.info(f"Queued behind: {', '.join(j.title for j in ahead)}. One job runs at a time: two at once on "
+                        "2 cores are slower than the same two in turn.", icon=":material/hourglass_top:")  # fmt: skip
+            else:
+                st.progress(0.0, text="Starting...")
         elif pr is None:
             st.progress(0.0, text=job.message)
         else:

@@ -41,12 +41,20 @@ if run is None:
 root = state.runs_root()
 runs = state.list_runs()
 by_id = {r.id: r for r in runs}
-partners = [rid for rid, r in by_id.items() if rid != run.id and same_images(run, r)]
-contrast = [rid for rid in partners if by_id[rid].config.method != run.config.method][:1]
-picked = st.multiselect("Runs on the same images", [run.id, *partners], default=[run.id, *contrast],
+partners = [rid for rid, r in by_id.items() if rid != run.id and r.config.dataset == run.config.dataset]
+contrast = [
+    rid for rid in partners if same_images(run, by_id[rid]) and by_id[rid].config.method != run.config.method
+][:1]
+picked = st.multiselect("Runs of the same dataset", [run.id, *partners], default=[run.id, *contrast],
                         format_func=lambda i: run_label(by_id[i], among=runs), key="probe_runs",
                         help="The raw-pixel baseline (PCA-64, same split) is always added.")  # fmt: skip
 chosen = [state.load_run(root, rid) for rid in picked]
+sizes = sorted({int((~r.is_test).sum()) for r in chosen})
+if len(sizes) > 1:
+    st.info(f"These runs were trained on different numbers of images ({', '.join(f'{n:,}' for n in sizes)}): each probe "
+            f"learns from a budget of its own run's training labels, and all are scored on the same "
+            f"{int(run.is_test.sum()):,} test images. The pixel row uses the selected run's training images.",
+            icon=":material/join_inner:")  # fmt: skip
 pixels = pixel_baseline_of(run, compute=False)  # None until the worker has made it (with its probes)
 for rep in chosen + ([pixels] if pixels is not None else []):
     for p in analysis.run_problems(rep):

@@ -58,3 +58,23 @@ def test_a_tiny_run_trains_then_is_found_and_listed(tmp_path):
     listed = subprocess.run([sys.executable, "-m", "lab", "--runs-dir", str(tmp_path), "runs"], capture_output=True,
                             text=True, cwd=REPO, timeout=120)  # fmt: skip
     assert "simclr · digits · p=128 · 500 imgs" in listed.stdout and "seed 5" in listed.stdout
+
+
+def test_runs_lists_damaged_and_older_runs_apart_and_verify_fails_on_damage(tiny_run, tmp_path, capsys):
+    import json
+    import shutil
+
+    for name in ("good", "bad"):
+        shutil.copytree(tiny_run.path, tmp_path / tiny_run.id if name == "good" else tmp_path / "bad000000000")
+    meta = json.loads((tmp_path / "bad000000000" / "config.json").read_text())
+    (tmp_path / "bad000000000" / "metrics.json").write_text("{ garbage")
+    old = tmp_path / "old000000000"
+    shutil.copytree(tiny_run.path, old)
+    (old / "config.json").write_text(json.dumps({**meta, "run_id": "old000000000"}))
+    assert main(["--runs-dir", str(tmp_path), "runs"]) == 0
+    out = capsys.readouterr().out
+    assert tiny_run.id in out.split("Damaged runs")[0] and " digits " in out and "   all " in out
+    assert "Damaged runs (1)" in out and "bad000000000  metrics.json is not valid JSON" in out
+    assert "older version of the lab (1)" in out and "old000000000" in out
+    assert main(["--runs-dir", str(tmp_path), "runs", "--verify"]) == 1
+    assert "Checked the checksums of 2 runs" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from lab.core.data import check_dataset_name
+from lab.core.data import TRAIN_SIZES, check_dataset_name
 from lab.core.device import DEVICE_CHOICES
 from lab.core.methods import all_params, get_method
 from lab.core.models import ENCODERS
@@ -82,6 +82,8 @@ class TrainConfig:
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
+        if self.subset is not None and self.subset >= TRAIN_SIZES.get(self.dataset, float("inf")):
+            object.__setattr__(self, "subset", None)  # the whole set, under the whole set's run id
         if self.epochs is None:
             object.__setattr__(self, "epochs", default_epochs(self.method, self.dataset))
         if self.encoder not in ENCODERS:

@@ -258,6 +258,15 @@ LOADERS = {
     "digits": _load_digits,
 }
 DATASETS = tuple(LOADERS)
+# Training images of each dataset's standard split, known without reading its files: a subset of at
+# least this many is the whole set, and gets the whole set's run id (lab.core.config).
+TRAIN_SIZES = {
+    "fashion-mnist": 60_000,
+    "mnist": 60_000,
+    "cifar10": 50_000,
+    "cifar100": 50_000,
+    "digits": 1_442,
+}
 
 
 def check_dataset_name(name: str) -> None:

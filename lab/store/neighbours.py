@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lab.measures.neighbours import cosine_index, knn_search
-from lab.measures.purity import cross_class_pairs
+from lab.measures.purity import cross_class_pairs, pair_cosines
 from lab.store.atomic import save_npy_atomically
 from lab.store.runs import check_space
 
@@ -46,19 +46,33 @@ def table_path(run, space: str, k: int = KNN_K) -> Path:
     return Path(run.path) / f"knn-{space}-k{table_k(len(run.labels), k)}.npy"
 
 
+_TABLES: dict = {}  # table file -> ((mtime, size), NeighbourTable): the last few read, for clicks
+
+
 def stored_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable | None:
-    """The stored table (memory-mapped), or None when it has not been computed yet."""
+    """The stored table, or None when it has not been computed yet (or is damaged: neighbour_table()
+    recomputes it). Read whole, never memory-mapped (a file truncated under a mapping kills the
+    process), and kept in memory while the file stays as it was, so a click costs a stat."""
     check_space(space)
     path = table_path(run, space, k)
-    if not path.is_file():
-        return None
     try:
-        rec = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
-        return None  # damaged: neighbour_table() recomputes it
+        st = path.stat()
+    except OSError:
+        return None
+    stamp, hit = (st.st_mtime_ns, st.st_size), _TABLES.get(str(path))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    try:
+        rec = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
     if rec.shape != (len(run.labels),) or rec.dtype.names != ("idx", "sims"):
         return None
-    return NeighbourTable(rec["idx"], rec["sims"])
+    table = NeighbourTable(rec["idx"], rec["sims"])
+    _TABLES[str(path)] = (stamp, table)
+    while len(_TABLES) > 4:
+        _TABLES.pop(next(iter(_TABLES)))
+    return table
 
 
 def neighbour_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable:
@@ -188,3 +202,44 @@ def same_images(run_a, run_b) -> bool:
         cb.dataset, cb.subset, cb.seed if cb.subset else 0,
     )  # fmt: skip
     return same_data and len(run_a.labels) == len(run_b.labels) and bool((run_a.labels == run_b.labels).all())
+
+
+@dataclass(frozen=True)
+class SharedRows:
+    """The images two runs of one dataset both embedded, as rows of each run (same order)."""
+
+    a: np.ndarray  # [M] rows of the first run
+    b: np.ndarray  # [M] rows of the second run, the same images
+    n_train: int  # how many of the M are training images (the rest are test images)
+
+
+def shared_rows(run_a, run_b) -> SharedRows:
+    """Rows of the images both runs embedded: the whole test split (every run of a dataset embeds it)
+    and the training images of both subsets, matched by their index in the dataset's split.
+    ValueError when the runs are of different datasets."""
+    if run_a.config.dataset != run_b.config.dataset:
+        raise ValueError(f"runs {run_a.id} ({run_a.config.dataset}) and {run_b.id} ({run_b.config.dataset}) "
+                         "are of different datasets: they share no images.")  # fmt: skip
+    if same_images(run_a, run_b):
+        rows = np.arange(len(run_a.labels))
+        return SharedRows(rows, rows, int((~np.asarray(run_a.is_test)).sum()))
+    key_a = np.asarray(run_a.index, np.int64) * 2 + np.asarray(
+        run_a.is_test, np.int64
+    )  # (index, split) as one
+    key_b = np.asarray(run_b.index, np.int64) * 2 + np.asarray(run_b.is_test, np.int64)
+    common, rows_a, rows_b = np.intersect1d(key_a, key_b, assume_unique=True, return_indices=True)
+    order = np.argsort(rows_a, kind="stable")  # the first run's row order: its training rows first
+    return SharedRows(rows_a[order], rows_b[order], int(((common % 2) == 0).sum()))
+
+
+def other_run_cosines(x_other: np.ndarray, rows: SharedRows, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Cosine in a second run (features x_other [N_b, d]) of the first run's row pairs (i, j); NaN for a
+    pair with an image the second run did not embed. rows: shared_rows(first, second). Returns [P]."""
+    to_b = np.full(int(max(rows.a.max(initial=0), np.max(i, initial=0), np.max(j, initial=0))) + 1, -1)
+    to_b[rows.a] = rows.b
+    bi, bj = to_b[np.asarray(i)], to_b[np.asarray(j)]
+    out = np.full(len(bi), np.nan, dtype=np.float32)
+    ok = (bi >= 0) & (bj >= 0)
+    if ok.any():
+        out[ok] = pair_cosines(x_other, bi[ok], bj[ok])
+    return out

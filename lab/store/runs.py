@@ -24,22 +24,42 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from lab.core.config import TrainConfig
-from lab.core.data import Dataset, load_dataset
+from lab.core.data import Dataset
 from lab.core.device import pick_device
-from lab.core.models import Encoder, embed
-from lab.core.train import Progress, build_model, train
+from lab.core.models import embed
+from lab.core.train import Progress, train
 from lab.measures.probes.scores import score, score_first, score_rest
 from lab.store.atomic import folder_atomically, save_text_atomically
 from lab.store.baselines import pixel_baseline
+from lab.store.manifest import (
+    MANIFEST,
+    checksum_problems,
+    listed_files,
+    npy_shape,
+    read_manifest,
+    size_problems,
+    structure_problems,
+    write_manifest,
+)
 from lab.store.provenance import code_version
+from lab.store.run import (
+    DEFERRED_SCORES,
+    PENDING,
+    SPACES,
+    Run,
+    RunDamaged,
+    RunOlderVersion,
+    RunStoreError,
+    check_space,
+)
 
 STORE_VERSION = 2  # bump when stored files change meaning; part of every run id
 REQUIRED_FILES = (
@@ -48,84 +68,25 @@ REQUIRED_FILES = (
 )  # fmt: skip
 
 
-SPACES = ("backbone", "projector")  # h: the backbone's features; z: the projector's embeddings
-PENDING = "pending_scores"  # metrics.json key: the scores a run stored with defer_scores still lacks
-DEFERRED_SCORES = ("knn_acc", "knn_acc_projector", "linear_acc")
-
-
-def check_space(space: str) -> None:
-    if space not in SPACES:
-        raise ValueError(f"Unknown space '{space}'. Choose one of: {', '.join(SPACES)}.")
-
-
-class RunStoreError(RuntimeError):
-    """The runs folder cannot be used (unwritable, full, ...); the message says what to do."""
-
-
 def run_id(cfg: TrainConfig) -> str:
     key = json.dumps({"store": STORE_VERSION, **cfg.key()}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def default_root() -> Path:
-    return Path(os.environ.get("LAB_RUNS_DIR", "runs"))
+_VERIFIED: set = set()  # (run folder, manifest mtime) whose checksums this process has checked
 
 
 @dataclass
-class Run:
-    """A stored run. Arrays load lazily (memory-mapped) the first time they are asked for."""
+class Scan:
+    """What a runs folder holds: complete runs, and folders that are not, with the reason."""
 
-    path: Path
-    config: TrainConfig
-    info: dict  # config.json's extra fields: code version, data source, device, wall time
-    metrics: dict
-    _cache: dict = field(default_factory=dict, repr=False)
+    runs: list[Run]
+    damaged: list[RunDamaged]
+    older: list[RunOlderVersion]
 
-    @property
-    def id(self) -> str:
-        return self.path.name
 
-    def _array(self, name: str) -> np.ndarray:
-        if name not in self._cache:
-            self._cache[name] = np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-        return self._cache[name]
-
-    def features(self, space: str = "backbone") -> np.ndarray:
-        """h ('backbone') or z ('projector') of all evaluation images, float32 [N, d]."""
-        check_space(space)
-        return np.asarray(self._array("features" if space == "backbone" else "embeddings"), dtype=np.float32)
-
-    @property
-    def labels(self) -> np.ndarray:
-        return np.asarray(self._array("labels"))
-
-    @property
-    def is_test(self) -> np.ndarray:
-        return np.asarray(self._array("is_test"))
-
-    @property
-    def index(self) -> np.ndarray:
-        return np.asarray(self._array("index"))
-
-    @property
-    def losses(self) -> np.ndarray:
-        return np.asarray(self._array("losses"))
-
-    def images(self) -> torch.Tensor:
-        """uint8 [N, C, H, W] images of the evaluation rows, in the stored order."""
-        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
-        return torch.cat([ds.train_images, ds.test_images])
-
-    def load_model(self) -> Encoder:
-        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
-        model = build_model(self.config, ds)
-        model.load_state_dict(load_file(self.path / "weights.safetensors"))
-        return model.eval()
-
-    @property
-    def pending(self) -> list[str]:
-        """Scores not computed yet (stored with defer_scores; RunStore.complete_scores adds them)."""
-        return list(self.metrics.get(PENDING, []))
+def default_root() -> Path:
+    return Path(os.environ.get("LAB_RUNS_DIR", "runs"))
 
 
 class RunStore:
@@ -138,63 +99,117 @@ class RunStore:
         return self.root / run_id(cfg)
 
     # ---- reading -----------------------------------------------------------------------------
-    def load(self, rid: str, check_arrays: bool = True) -> Run:
-        """Load a complete run; raises ValueError naming the problem when the folder is not one.
-        `check_arrays=False` reads the JSON files only (the arrays load when first used)."""
+    def load(self, rid: str, check_arrays: bool = True, verify: str = "auto") -> Run:
+        """Load a complete run, checked against its manifest (lab.store.manifest).
+
+        verify: "sizes" (every file's size: a stat each), "full" (sizes and checksums), or "auto" (full the
+        first time this process opens the run, sizes after). check_arrays=False reads the JSON files
+        only (the app's event thread, which must not parse .npy headers). Raises RunDamaged (what is
+        wrong, by file) or RunOlderVersion; never returns a run whose files are not what was stored."""
         path = self.root / rid
         missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
         if missing:
-            raise ValueError(f"Run folder {path} is incomplete: missing {', '.join(missing)}.")
+            raise RunDamaged(rid, f"missing {', '.join(missing)}")
         try:
             meta = json.loads((path / "config.json").read_text())
-            metrics = json.loads((path / "metrics.json").read_text())
-            cfg = TrainConfig.from_dict(meta["config"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
-        if meta.get("run_id") != run_id(cfg):  # hashed under another STORE_VERSION
-            raise ValueError(
-                f"Run folder {path} was stored by another version of the lab (its config now hashes "
-                f"to {run_id(cfg)}; store version {STORE_VERSION}). Train the config again; delete the "
-                "old folder when done with it."
-            )
-        run = Run(path, cfg, {k: v for k, v in meta.items() if k != "config"}, metrics)
-        if not check_arrays:
-            return run
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunDamaged(rid, f"config.json is not valid JSON ({exc})") from exc
         try:
-            n = len(run.labels)
-            if run.features().shape[0] != n or run.features("projector").shape[0] != n:
-                raise ValueError("feature rows do not match the labels")
-        except ValueError as exc:
-            raise ValueError(f"Run folder {path} is corrupt: {exc}") from exc
+            metrics = json.loads((path / "metrics.json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunDamaged(rid, f"metrics.json is not valid JSON ({exc})", meta.get("config")) from exc
+        try:
+            cfg = TrainConfig.from_dict(meta["config"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunDamaged(rid, f"config.json does not hold a valid config ({exc})") from exc
+        if meta.get("run_id") != run_id(cfg):  # hashed under another STORE_VERSION
+            raise RunOlderVersion(rid, f"its config now hashes to {run_id(cfg)} (store version {STORE_VERSION}); "
+                                       "train the config again and delete the old folder when done with it")  # fmt: skip
+        run = Run(path, cfg, {k: v for k, v in meta.items() if k != "config"}, metrics)
+        if check_arrays:
+            self._verify(run, verify)
         return run
 
-    def find(self, cfg: TrainConfig) -> Run | None:
-        """The stored run of this config, or None. A corrupt folder is moved aside (and reported
-        through the returned None plus a `*.corrupt-*` folder), never crashed on."""
-        path = self.path(cfg)
-        if not path.exists():
-            return None
+    def _verify(self, run: Run, verify: str) -> None:
+        """Check the run's files against its manifest (a folder from before manifests: by structure)."""
         try:
-            return self.load(path.name)
-        except ValueError:
-            self._quarantine(path)
-            return None
+            manifest = read_manifest(run.path)
+        except ValueError as exc:
+            raise RunDamaged(run.id, str(exc), run.config.to_dict()) from exc
+        stamp = (str(run.path), (run.path / MANIFEST).stat().st_mtime_ns if manifest else 0)
+        full = verify == "full" or (verify == "auto" and stamp not in _VERIFIED)
+        if manifest is None:
+            problems = structure_problems(run.path, listed_files(run.path))
+        else:
+            problems = checksum_problems(run.path, manifest) if full else size_problems(run.path, manifest)
+        if problems:
+            raise RunDamaged(run.id, "; ".join(problems), run.config.to_dict())
+        try:  # rows as the headers declare them: the arrays themselves are read when first used
+            rows = {
+                n: npy_shape(run.path / f"{n}.npy")[0]
+                for n in ("labels", "is_test", "index", "features", "embeddings")
+            }
+        except (OSError, ValueError, IndexError) as exc:
+            raise RunDamaged(run.id, f"an array header cannot be read ({exc})", run.config.to_dict()) from exc
+        if len(set(rows.values())) != 1:
+            raise RunDamaged(
+                run.id, f"its arrays disagree on the number of images: {rows}", run.config.to_dict()
+            )
+        if full:
+            _VERIFIED.add(stamp)
+
+    def find(self, cfg: TrainConfig) -> Run | None:
+        """The stored run of this config, or None when it is not stored. Raises RunDamaged when its
+        folder fails verification (get_or_train moves it aside and says so)."""
+        path = self.path(cfg)
+        return self.load(path.name) if path.exists() else None
+
+    def scan(self, verify: str = "sizes") -> Scan:
+        """Every run folder, sorted into complete runs (newest first), damaged ones and ones stored by
+        an older version of the lab, each with its reason. Leftovers of interrupted writes and folders
+        moved aside are not listed."""
+        found = Scan([], [], [])
+        if not self.root.is_dir():
+            return found
+        for p in sorted(self.root.iterdir()):
+            if (
+                not p.is_dir()
+                or p.name.startswith((".", "_"))
+                or ".corrupt-" in p.name
+                or ".damaged-" in p.name
+            ):
+                continue
+            try:
+                found.runs.append(self.load(p.name, verify=verify))
+            except RunDamaged as exc:
+                found.damaged.append(exc)
+            except RunOlderVersion as exc:
+                found.older.append(exc)
+        found.runs.sort(key=lambda r: r.info.get("finished_at", 0), reverse=True)
+        return found
 
     def list(self) -> list[Run]:
-        """Every complete run, newest first; incomplete or corrupt folders are skipped."""
-        runs = []
-        if not self.root.is_dir():
-            return runs
-        for p in self.root.iterdir():
-            if p.is_dir() and not p.name.startswith((".", "_")) and ".corrupt-" not in p.name:
-                with contextlib.suppress(ValueError):
-                    runs.append(self.load(p.name))
-        return sorted(runs, key=lambda r: r.info.get("finished_at", 0), reverse=True)
+        """Every complete run, newest first (scan() says which folders are damaged or older, and why)."""
+        return self.scan().runs
 
-    def _quarantine(self, path: Path) -> Path:
-        dest = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+    def verify_all(self) -> Scan:
+        """Check every run's checksums (`python -m lab runs --verify`); a folder stored before manifests,
+        once it passes the structural checks, gets its manifest."""
+        found = self.scan(verify="full")
+        for run in found.runs:
+            if read_manifest(run.path) is None:
+                with contextlib.suppress(OSError):  # a read-only runs folder: checked, just not upgraded
+                    write_manifest(run.path)
+        return found
+
+    def move_aside(self, rid: str) -> Path:
+        """Move a damaged run folder out of the store's way (`<id>.damaged-<time>`), keeping its files."""
+        path = self.root / rid
+        dest = path.with_name(f"{path.name}.damaged-{int(time.time())}")
         path.rename(dest)
         return dest
+
+    _quarantine = move_aside
 
     # ---- writing -----------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -235,9 +250,9 @@ class RunStore:
             if path.exists():
                 try:
                     run = self.load(rid)
-                except ValueError as exc:
-                    moved = self._quarantine(path)
-                    say(f"{exc} Moved it to {moved.name} and training again.")
+                except RunDamaged as exc:
+                    moved = self.move_aside(rid)
+                    say(f"{exc} Moved it aside to {moved.name}; training the config again.")
                 else:
                     if run.pending and not defer_scores:
                         say("Scoring the run...")
@@ -333,7 +348,8 @@ class RunStore:
                 for name, arr in arrays.items():
                     np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
                 (tmp / "config.json").write_text(json.dumps(meta, indent=2))
-                (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))  # written last
+                (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))
+                write_manifest(tmp)  # last: each file's size and checksum, inside the rename
         except OSError as exc:
             raise RunStoreError(f"Could not store run {rid} in {self.root}: {exc}. Nothing was kept; "
                                 "free some disk space or set LAB_RUNS_DIR, then train again.") from exc  # fmt: skip
@@ -347,3 +363,9 @@ class RunStore:
                 shutil.rmtree(p, ignore_errors=True)
                 n += 1
         return n
+
+
+__all__ = [  # the store's names, re-exported: lab.store.run defines the run itself
+    "DEFERRED_SCORES", "PENDING", "SPACES", "STORE_VERSION", "Run", "RunDamaged", "RunOlderVersion",
+    "RunStore", "RunStoreError", "Scan", "check_space", "default_root", "run_id",
+]  # fmt: skip

@@ -172,6 +172,30 @@ def with_highlight(fig: SentFigure, xy: np.ndarray, row: int) -> SentFigure:
     return out.freeze()
 
 
+def with_marks(fig: SentFigure, xy: np.ndarray, row: int, neighbours=()) -> SentFigure:
+    """A map figure with the selected image and its neighbours marked, as layout shapes and an
+    annotation (SVG over the WebGL points): the data and their `datarevision` stay the same, so Plotly
+    redraws the marks, not the 70,000 points, and a click costs what it did. The copy shares the
+    figure's frozen data; only its layout is new. xy: [N, 2] the map; neighbours: [k] rows."""
+    xy = np.asarray(xy, dtype=np.float64)
+
+    def ring(i: int, pixels: float, colour: str, width: float) -> dict:  # round at any zoom: sized in pixels
+        x, y = float(xy[i, 0]), float(xy[i, 1])
+        return dict(type="circle", xref="x", yref="y", xsizemode="pixel", ysizemode="pixel", xanchor=x, yanchor=y,
+                    x0=-pixels, x1=pixels, y0=-pixels, y1=pixels, line=dict(color=colour, width=width), layer="above")  # fmt: skip
+
+    frozen = fig._frozen
+    layout = dict(frozen["layout"])
+    layout["shapes"] = [ring(int(j), 5, "rgba(0, 0, 0, 0.55)", 1.2) for j in neighbours]
+    layout["shapes"].append(ring(row, 10, "black", 2.5))
+    layout["annotations"] = [dict(x=float(xy[row, 0]), y=float(xy[row, 1]), xref="x", yref="y", text="selected",
+                                  showarrow=True, arrowhead=2, ax=28, ay=-28, font=dict(size=12, color="black"),
+                                  bgcolor="rgba(255, 255, 255, 0.85)", bordercolor="black", borderwidth=1)]  # fmt: skip
+    out = SentFigure(fig, _validate=False)
+    out._frozen = {"data": frozen["data"], "layout": layout}
+    return out
+
+
 def live_loss_svg(losses, total_steps: int, width: int = 960, height: int = 190) -> str:
     """The loss curve while training runs, as a small static SVG (x: step 0 to total_steps, so the
     curve grows as training advances). Redrawing a plotly chart every 2 s cost the browser 0.12 of a

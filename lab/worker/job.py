@@ -1,4 +1,5 @@
-"""What a job kind is, and what its work function gets: the worker's side of one request.
+"""A job as the app sees it (Job), what a job kind is (JobKind), and what its work function gets in
+the worker process (JobRequest).
 
 A leaf module (it imports no paper and no other worker module), so that papers can declare job
 kinds without an import cycle: lab.worker.kinds is the registry that collects them.
@@ -6,10 +7,16 @@ kinds without an import cycle: lab.worker.kinds is the registry that collects th
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lab.core.config import TrainConfig
+from lab.core.train import Progress
 from lab.store.runs import Run, RunStore
+
+ACTIVE = ("queued", "running")
 
 
 @dataclass
@@ -63,3 +70,50 @@ class JobKind:
     name: str
     work: Callable[[JobRequest], None]
     summary: str
+
+
+@dataclass
+class Job:
+    """One unit of background work, kept up to date by the app's worker thread; pages read it."""
+
+    key: str
+    kind: str  # a name in lab.worker.kinds: "train", "map", "scores", ..., or a paper's
+    title: str
+    root: str = ""
+    config: TrainConfig | None = None
+    run: Run | None = None  # input of map/pairs jobs, result of a training job
+    space: str = "backbone"
+    params: dict = field(default_factory=dict)  # the kind's own inputs (JSON values)
+    state: str = "queued"  # queued, running, done, failed, cancelled
+    message: str = "Waiting for the worker..."
+    error: str | None = None
+    progress: Progress | None = None  # a training job's
+    fraction: float | None = None  # share done of another job that reports it (the map's layout)
+    losses: list[float] = field(default_factory=list)
+    was_stored: bool = False
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    _cancel_hook: object = field(default=None, repr=False)
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    def cancel(self) -> None:
+        """Stop the job: a queued job is dropped; a training job stops between two steps."""
+        if self.state == "queued":
+            self.state, self.message, self.finished_at = (
+                "cancelled",
+                "Cancelled before it started.",
+                time.time(),
+            )
+        elif self.state == "running" and callable(self._cancel_hook):
+            self.message = "Cancelling..."
+            self._cancel_hook()
+
+    def request(self) -> dict:
+        return {"op": "run", "key": self.key, "kind": self.kind, "root": self.root, "space": self.space,
+                "config": self.config.to_dict() if self.config else None,
+                "run_id": self.run.id if self.run else None, "params": self.params}  # fmt: skip

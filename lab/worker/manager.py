@@ -31,7 +31,6 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
-import dataclasses
 import json
 import os
 import signal
@@ -40,63 +39,15 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.core.config import TrainConfig
 from lab.core.train import Progress
 from lab.store.runs import Run, RunStore, run_id
+from lab.worker.job import ACTIVE, Job
 
-ACTIVE = ("queued", "running")
 HOLD_S = 2.5  # a background job waits this long after the map is shown or clicked [L]
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Job:
-    """One unit of background work, kept up to date by the app's worker thread; pages read it."""
-
-    key: str
-    kind: str  # a name in lab.worker.kinds: "train", "map", "scores", ..., or a paper's
-    title: str
-    root: str = ""
-    config: TrainConfig | None = None
-    run: Run | None = None  # input of map/pairs jobs, result of a training job
-    space: str = "backbone"
-    params: dict = field(default_factory=dict)  # the kind's own inputs (JSON values)
-    state: str = "queued"  # queued, running, done, failed, cancelled
-    message: str = "Waiting for the worker..."
-    error: str | None = None
-    progress: Progress | None = None  # a training job's
-    fraction: float | None = None  # share done of another job that reports it (the map's layout)
-    losses: list[float] = field(default_factory=list)
-    was_stored: bool = False
-    submitted_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    _cancel_hook: object = field(default=None, repr=False)
-    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE
-
-    def cancel(self) -> None:
-        """Stop the job: a queued job is dropped; a training job stops between two steps."""
-        if self.state == "queued":
-            self.state, self.message, self.finished_at = (
-                "cancelled",
-                "Cancelled before it started.",
-                time.time(),
-            )
-        elif self.state == "running" and callable(self._cancel_hook):
-            self.message = "Cancelling..."
-            self._cancel_hook()
-
-    def request(self) -> dict:
-        return {"op": "run", "key": self.key, "kind": self.kind, "root": self.root, "space": self.space,
-                "config": dataclasses.asdict(self.config) if self.config else None,
-                "run_id": self.run.id if self.run else None, "params": self.params}  # fmt: skip
 
 
 class _Worker:
@@ -105,6 +56,7 @@ class _Worker:
 
     def __init__(self):
         self.queue: collections.deque[Job] = collections.deque()
+        self.idle: collections.deque[Job] = collections.deque()  # runs only when `queue` is empty
         self.cv = threading.Condition()
         self.current: Job | None = None
         self.proc: subprocess.Popen | None = None
@@ -112,9 +64,14 @@ class _Worker:
         self.held_pid: int | None = None  # the worker process while a hold has it stopped
         self.held_until = 0.0  # time.monotonic() at which it resumes
 
-    def submit(self, job: Job, front: bool = False) -> None:
+    def submit(self, job: Job, front: bool = False, idle: bool = False) -> None:
+        """Queue a job: at the back, in front (`front`), or in the idle queue (`idle`: it starts only
+        when nothing else waits, e.g. maps of stored runs laid out ahead of a user's visit)."""
         with self.cv:
-            self.queue.appendleft(job) if front else self.queue.append(job)
+            if idle:
+                self.idle.append(job)
+            else:
+                self.queue.appendleft(job) if front else self.queue.append(job)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._feed, name="lab-jobs", daemon=True)
                 self.thread.start()
@@ -136,9 +93,9 @@ class _Worker:
     def _feed(self) -> None:
         while True:
             with self.cv:
-                while not self.queue:
+                while not self.queue and not self.idle:
                     self.cv.wait()
-                job = self.queue.popleft()
+                job = (self.queue or self.idle).popleft()
             if job.state != "queued":  # cancelled while waiting
                 continue
             if not threading.main_thread().is_alive():  # the app is exiting: start nothing new
@@ -279,10 +236,22 @@ class JobManager:
         """Queue training of `cfg` (or return the same config's queued/running job)."""
         return self._enqueue(Job(run_id(cfg), "train", f"{cfg.method} on {cfg.dataset}", config=cfg))
 
-    def request_map(self, run: Run, space: str = "backbone", front: bool = False) -> Job:
-        """Queue the kNN table and UMAP map of a run's space (or return the job already queued)."""
+    def request_map(self, run: Run, space: str = "backbone", front: bool = False, idle: bool = False) -> Job:
+        """Queue the UMAP map of a run's space (or return the job already queued); `idle`: only when
+        nothing else waits."""
         return self._enqueue(Job(f"{run.id}/map/{space}", "map", f"map of {run.config.method} ({space})",
-                                 run=run, space=space), front)  # fmt: skip
+                                 run=run, space=space), front, idle)  # fmt: skip
+
+    def lay_out_maps(self, runs, limit: int = 10) -> list[Job]:
+        """Queue, in the idle queue, the backbone maps the newest `limit` runs lack (once per process):
+        the first visit to a stored run's map is then instant, and nobody waits behind them."""
+        with _WORKER.cv:
+            if getattr(_WORKER, "maps_laid_out", False):
+                return []
+            _WORKER.maps_laid_out = True
+        from lab.store.maps import stored_map
+
+        return [self.request_map(r, idle=True) for r in runs[:limit] if stored_map(r, "backbone") is None]
 
     def request_scores(self, run: Run, front: bool = False) -> Job:
         """Queue the scores a run stored with deferred scoring lacks (or return the job already queued)."""
@@ -316,14 +285,20 @@ class JobManager:
                 _WORKER.submit(_WORKER.warm_job, front=True)
             return _WORKER.warm_job
 
-    def _enqueue(self, job: Job, front: bool = False) -> Job:
+    def _enqueue(self, job: Job, front: bool = False, idle: bool = False) -> Job:
         job.root = self.root
         with self._lock:
             existing = self._jobs.get(job.key)
             if existing is not None and existing.active:
+                if not idle:  # asked for now: an idle job moves up to the main queue
+                    with _WORKER.cv:
+                        if existing in _WORKER.idle:
+                            _WORKER.idle.remove(existing)
+                            _WORKER.queue.appendleft(existing) if front else _WORKER.queue.append(existing)
+                            _WORKER.cv.notify_all()
                 return existing
             self._jobs[job.key] = job
-        _WORKER.submit(job, front)
+        _WORKER.submit(job, front, idle)
         return job
 
     def _after_training(self, job: Job, needs: list[str]) -> None:
@@ -362,7 +337,7 @@ class JobManager:
     def jobs_ahead(self, job: Job) -> list[Job]:
         """The jobs that run or wait before this one, the running one first."""
         with _WORKER.cv:
-            queued = [j for j in _WORKER.queue if j.state == "queued"]
+            queued = [j for j in (*_WORKER.queue, *_WORKER.idle) if j.state == "queued"]
         ahead = queued[: queued.index(job)] if job in queued else []
         running = self.running()
         return ([running] if running not in (None, job) else []) + ahead
@@ -386,3 +361,6 @@ def get_manager(root: str | Path | None = None) -> JobManager:
         if key not in _MANAGERS_BY_ROOT:
             _MANAGERS_BY_ROOT[key] = JobManager(store)
         return _MANAGERS_BY_ROOT[key]
+
+
+__all__ = ["ACTIVE", "HOLD_S", "Job", "JobManager", "get_manager", "job_key"]

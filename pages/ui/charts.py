@@ -68,7 +68,49 @@ def map_figure(root: str, rid: str, space: str) -> go.Figure:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+def with_marks(root: str, rid: str, space: str, row: int, neighbours: tuple[int, ...]) -> go.Figure:
+    """The run's map with the selected image and its neighbours ringed (layout shapes only: Plotly
+    redraws the marks, not the points; lab.view.figures.with_marks)."""
+    return figures.with_marks(map_figure(root, rid, space), run_map(root, rid, space), row, neighbours)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def with_highlight(root: str, rid: str, space: str, row: int | None) -> go.Figure:
     """The run's map with a star on `row` (about 10 ms for 70,000 points, once per row)."""
     fig = map_figure(root, rid, space)
     return fig if row is None else figures.with_highlight(fig, run_map(root, rid, space), row)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def shared(root: str, left: str, right: str):
+    """The images two runs both embedded (lab.store.neighbours.shared_rows), in the left run's order."""
+    from lab.store.neighbours import shared_rows
+
+    return shared_rows(load_run(root, left), load_run(root, right))
+
+
+@st.cache_resource(show_spinner="Drawing the map...", max_entries=8)
+def shared_map_figure(root: str, left: str, right: str, space: str, side: str) -> go.Figure:
+    """The map of the left (side "a") or right ("b") run drawn with only the images both runs embedded;
+    each point carries its position in the shared list, the same in both maps."""
+    rid = left if side == "a" else right
+    run, rows = load_run(root, rid), shared(root, left, right)
+    own = rows.a if side == "a" else rows.b
+    xy = run_map(root, rid, space)[own]
+    title = f"UMAP of {SPACE_LABELS[space].lower()} · {len(xy):,} images"
+    return figures.map_figure(
+        xy, run.labels[own], class_names(run.config.dataset), title, f"{left}-{right}-{space}-{side}"
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def shared_with_highlight(
+    root: str, left: str, right: str, space: str, side: str, pos: int | None
+) -> go.Figure:
+    """shared_map_figure with a star on the shared image at `pos`."""
+    fig = shared_map_figure(root, left, right, space, side)
+    if pos is None:
+        return fig
+    rows = shared(root, left, right)
+    xy = run_map(root, left if side == "a" else right, space)[rows.a if side == "a" else rows.b]
+    return figures.with_highlight(fig, xy, pos)

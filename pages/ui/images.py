@@ -82,6 +82,6 @@ def pairs_grid(images: np.ndarray, pairs, names, labels, n: int, other_cos=None,
         pair = np.concatenate([images[i], gap, images[j]], axis=2)
         text = f"{names[labels[i]]} ↔ {names[labels[j]]} · cos {pairs.cosine[p]:.4f}"
         if other_cos is not None:
-            text += f" · {other_name}: {other_cos[p]:.4f}"
+            text += f" · {other_name}: " + ("—" if np.isnan(other_cos[p]) else f"{other_cos[p]:.4f}")
         cells.append((thumbnail(pair, 3), text))
     image_grid(cells, cols, "cross-class pairs")

@@ -65,15 +65,21 @@ def _metrics_stamp(root: str, rid: str) -> int:
         return 0
 
 
-def list_runs() -> list[Run]:
+def scan_runs():
+    """The runs folder sorted into complete runs, damaged ones and older-version ones (RunStore.scan),
+    read again when a folder or a run's metrics change."""
     root = runs_root()
     names = sorted(os.listdir(root)) if os.path.isdir(root) else []
-    return _list_runs(root, tuple((n, _metrics_stamp(root, n)) for n in names))
+    return _scan_runs(root, tuple((n, _metrics_stamp(root, n)) for n in names))
+
+
+def list_runs() -> list[Run]:
+    return scan_runs().runs
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _list_runs(root: str, stamp: tuple) -> list[Run]:
-    return RunStore(root).list()
+def _scan_runs(root: str, stamp: tuple):
+    return RunStore(root).scan()
 
 
 def load_run(root: str, rid: str) -> Run:
@@ -162,6 +168,16 @@ def take_click(run: Run, key: str, event) -> None:
     if row is not None and st.session_state.get(seen) != row:
         set_point(run, row)
     st.session_state[seen] = row
+
+
+def take_shared_click(run: Run, rows: np.ndarray, key: str, event) -> None:
+    """take_click for a map of shared images, whose points carry their position in `rows` (the
+    first run's rows of the images two runs both embedded): the point becomes that run's row."""
+    pos = row_from_selection(event)
+    seen = f"_seen_{key}"
+    if pos is not None and st.session_state.get(seen) != pos and 0 <= pos < len(rows):
+        set_point(run, int(rows[pos]))
+    st.session_state[seen] = pos
 
 
 def hold_background() -> None:

@@ -108,6 +108,8 @@ def bad_runs(runs_dir, tmp_path, monkeypatch):
     """A runs folder holding a copy of the simclr run with NaN features and one with a single class."""
     import streamlit as st
 
+    from lab.store.manifest import write_manifest
+
     root = tmp_path / "bad-runs"
     src = runs_dir / run_id_of("simclr")
     for name, damage in (("nanfeatures0", "nan"), ("oneclass0000", "labels")):
@@ -120,6 +122,7 @@ def bad_runs(runs_dir, tmp_path, monkeypatch):
             np.save(root / name / "features.npy", h)
         else:
             np.save(root / name / "labels.npy", np.zeros_like(np.load(root / name / "labels.npy")))
+        write_manifest(root / name)  # stored like that (a diverged run), not damaged afterwards
     shutil.copytree(runs_dir / "_baselines", root / "_baselines")
     monkeypatch.setenv("LAB_RUNS_DIR", str(root))
     monkeypatch.chdir(REPO)

@@ -321,3 +321,44 @@ def test_a_paper_method_gets_its_parameter_widgets_from_its_declaration(app_env,
     widget(at.selectbox, "Method").set_value("toy-expander").run()
     slider = widget(at.slider, "λ (toy)")
     assert (slider.min, slider.max, slider.value) == (0.0, 50.0, 25.0) and not at.exception
+
+
+@pytest.fixture()
+def subset_env(runs_dir, tmp_path, monkeypatch):
+    """A runs folder with the full simclr digits run and a 500-image supervised run, both mapped."""
+    import shutil
+    import time as _time
+
+    import streamlit as st
+
+    from lab.core.config import TrainConfig
+    from lab.store.runs import RunStore
+    from lab.worker.manager import get_manager
+
+    root = tmp_path / "runs"
+    full = next(r for r in RunStore(runs_dir).list() if r.config.method == "simclr")
+    shutil.copytree(full.path, root / full.id)
+    small, _ = RunStore(root).get_or_train(TrainConfig(dataset="digits", subset=500, epochs=3, method="supervised"))
+    job = get_manager(root).request_map(small)
+    deadline = _time.time() + 120
+    while job.active and _time.time() < deadline:
+        _time.sleep(0.2)
+    monkeypatch.setenv("LAB_RUNS_DIR", str(root))
+    monkeypatch.chdir(REPO)
+    st.cache_resource.clear()
+    yield full, small
+    st.cache_resource.clear()
+
+
+def test_runs_trained_on_different_subsets_are_compared_on_the_images_both_embedded(subset_env):
+    full, small = subset_env
+    at = page("compare", run_picker=full.id, cmp_left=full.id)
+    at = wait_for(at, lambda a: len(a.get("plotly_chart")) >= 2)
+    assert at.selectbox(key="cmp_right").value == small.id
+    said = texts(at)
+    assert "trained on different images (1,442 and 500 training images)" in said
+    assert "Shown: the 855 images both embedded — 355 test images and 500 training images" in said
+    shared_row = int(small.index[7])  # a training image of the small run is a row of the full run too
+    at = page("compare", run_picker=full.id, cmp_left=full.id, point={"data": "digits/None/0", "row": shared_row})
+    at = wait_for(at, lambda a: "12 nearest in" in texts(a))
+    assert sum("12 nearest in" in m.value for m in at.markdown) == 2 and not at.exception

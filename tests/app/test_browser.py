@@ -154,6 +154,14 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
                 """() => document.querySelectorAll('.lab-grid[aria-label="nearest neighbours"] img').length == 16"""
             )
             assert grid.count() == 16, "its 16 neighbours"
+            # the map marks the selected image (an annotation and a ring) and its 16 neighbours (rings),
+            # as SVG over the WebGL points: Plotly did not compute and draw the points again
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .shapelayer path').length == 17")
+            assert page.locator(".js-plotly-plot .annotation-text", has_text="selected").count() == 1
+            page.mouse.move(5, 5)  # the mouse leaves the map: the marks stay
+            time.sleep(0.5)
+            assert page.locator(".js-plotly-plot .annotation-text", has_text="selected").count() == 1
+            assert page.evaluate(MAP_CALCS_JS, 1797) == [1], "a click redrew the whole map"
             page.wait_for_function(IMAGES_LOADED_JS)
             page.screenshot(path=str(ARTIFACTS / "map-selected-point.png"), full_page=True)
         except Exception:

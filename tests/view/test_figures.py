@@ -146,3 +146,18 @@ def test_webgl_is_drawn_at_the_screens_pixel_ratio_between_1_and_2():
     assert figures.gl_pixel_ratio(2) == 2.0 and figures.gl_pixel_ratio(3) == 2.0
     assert figures.gl_pixel_ratio(0.8) == 1.0
     assert figures.gl_pixel_ratio(float("nan")) == 2.0 and figures.gl_pixel_ratio(0) == 2.0
+
+
+def test_marks_ring_the_selected_image_and_its_neighbours_without_touching_the_data(mapped):
+    """A click marks the map with layout shapes and an annotation; the data and datarevision are the
+    frozen figure's own, so Plotly redraws the marks and not the points."""
+    xy, _, fig = mapped
+    marked = figures.with_marks(fig, xy, 3, neighbours=[5, 7, 9])
+    sent, base = marked.to_dict(), fig.to_dict()
+    assert sent["data"] == base["data"] and sent["layout"]["datarevision"] == base["layout"]["datarevision"]
+    assert all(a is b for a, b in zip(marked._frozen["data"], fig._frozen["data"], strict=True)), "shared, not copied"
+    shapes = sent["layout"]["shapes"]
+    assert len(shapes) == 4 and shapes[-1]["xanchor"] == float(xy[3, 0]) and shapes[-1]["x1"] == 10
+    assert {s["xsizemode"] for s in shapes} == {"pixel"}  # round at any zoom
+    assert sent["layout"]["annotations"][0]["text"] == "selected"
+    assert "shapes" not in base["layout"], "the map itself is unchanged"

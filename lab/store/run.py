@@ -1,0 +1,115 @@
+"""One stored run as the rest of the lab reads it, and what can be wrong with a run folder.
+
+A Run's arrays are read whole into memory the first time they are asked for, never memory-mapped: a
+file truncated after it was mapped ends the process with SIGBUS, which Python cannot catch, and a
+server must not die of a damaged file (NOTES.md). Sizes were checked against the folder's manifest
+when the run was loaded (lab.store.manifest); a file damaged since then raises RunDamaged on reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from lab.core.config import TrainConfig
+from lab.core.data import load_dataset
+from lab.core.models import Encoder
+from lab.core.train import build_model
+
+SPACES = ("backbone", "projector")  # h: the backbone's features; z: the projector's embeddings
+PENDING = "pending_scores"  # metrics.json key: the scores a run stored with defer_scores still lacks
+DEFERRED_SCORES = ("knn_acc", "knn_acc_projector", "linear_acc")
+
+
+def check_space(space: str) -> None:
+    if space not in SPACES:
+        raise ValueError(f"Unknown space '{space}'. Choose one of: {', '.join(SPACES)}.")
+
+
+class RunStoreError(RuntimeError):
+    """The runs folder cannot be used (unwritable, full, ...); the message says what to do."""
+
+
+class RunDamaged(ValueError):
+    """A run folder failed verification: a file missing, truncated, changed or unreadable."""
+
+    def __init__(self, rid: str, reason: str, config: dict | None = None):
+        super().__init__(f"Run {rid} is damaged: {reason}.")
+        self.rid, self.reason, self.config = rid, reason, config
+
+
+class RunOlderVersion(ValueError):
+    """A run folder stored by an earlier version of the lab (its config hashes to another id now)."""
+
+    def __init__(self, rid: str, reason: str):
+        super().__init__(f"Run {rid} was stored by an older version of the lab: {reason}.")
+        self.rid, self.reason = rid, reason
+
+
+@dataclass
+class Run:
+    """A stored run. Arrays are read whole, once, the first time they are asked for (see the module)."""
+
+    path: Path
+    config: TrainConfig
+    info: dict  # config.json's extra fields: code version, data source, device, wall time
+    metrics: dict
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    def _array(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            try:
+                self._cache[name] = np.load(self.path / f"{name}.npy", allow_pickle=False)
+            except (OSError, ValueError, EOFError) as exc:  # truncated or overwritten since it was loaded
+                raise RunDamaged(self.id, f"{name}.npy cannot be read ({exc})") from exc
+        return self._cache[name]
+
+    def features(self, space: str = "backbone") -> np.ndarray:
+        """h ('backbone') or z ('projector') of all evaluation images, float32 [N, d]."""
+        check_space(space)
+        return np.asarray(self._array("features" if space == "backbone" else "embeddings"), dtype=np.float32)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self._array("labels"))
+
+    @property
+    def is_test(self) -> np.ndarray:
+        return np.asarray(self._array("is_test"))
+
+    @property
+    def index(self) -> np.ndarray:
+        return np.asarray(self._array("index"))
+
+    @property
+    def losses(self) -> np.ndarray:
+        return np.asarray(self._array("losses"))
+
+    def images(self) -> torch.Tensor:
+        """uint8 [N, C, H, W] images of the evaluation rows, in the stored order."""
+        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
+        return torch.cat([ds.train_images, ds.test_images])
+
+    def load_model(self) -> Encoder:
+        ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
+        model = build_model(self.config, ds)
+        try:
+            state = load_file(self.path / "weights.safetensors")
+        except (OSError, SafetensorError) as exc:
+            raise RunDamaged(self.id, f"weights.safetensors cannot be read ({exc})") from exc
+        model.load_state_dict(state)
+        return model.eval()
+
+    @property
+    def pending(self) -> list[str]:
+        """Scores not computed yet (stored with defer_scores; RunStore.complete_scores adds them)."""
+        return list(self.metrics.get(PENDING, []))

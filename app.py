@@ -35,7 +35,8 @@ PAGES = {
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
     ],
 }
-analyses = [
+analyses = [st.Page("pages/claims.py", title="Paper claims", icon=":material/fact_check:")]
+analyses += [
     st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url)
     for paper in PAPERS.values()
     for p in paper.pages

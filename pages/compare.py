@@ -32,7 +32,7 @@ if current is None or len(runs) < 2:
     st.stop()
 
 by_id = {r.id: r for r in runs}
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3 = st.columns([5, 5, 3])
 ids = list(by_id)
 left_id = c1.selectbox("Left run", ids, index=ids.index(current.id) if current.id in ids else 0,
                        format_func=lambda i: run_label(by_id[i], among=runs), key="cmp_left")  # fmt: skip
@@ -47,7 +47,13 @@ right_id = c2.selectbox(
 )
 run_b = state.load_run(state.runs_root(), right_id)
 space = (
-    c3.segmented_control("Space", ["backbone", "projector"], default="backbone", key="cmp_space")
+    c3.segmented_control(
+        "Space",
+        ["backbone", "projector"],
+        default="backbone",
+        key="cmp_space",
+        format_func={"backbone": "Backbone h", "projector": "Projector z"}.get,
+    )
     or "backbone"
 )
 

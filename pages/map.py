@@ -114,6 +114,10 @@ with st.container(horizontal=True):
                        f"{run.id}-{space}.npy", "application/octet-stream", on_click="ignore")  # fmt: skip
     st.download_button("Embeddings, labels and map (.csv)", lambda: export.embeddings_csv(run, space, xy),
                        f"{run.id}-{space}.csv", "text/csv", on_click="ignore")  # fmt: skip
+    st.download_button("TensorBoard Projector (.zip)", lambda: export.projector_zip(run, space),
+                       f"{run.id}-{space}-projector.zip", "application/zip", on_click="ignore",
+                       help="tensors.tsv and metadata.tsv (class, label, split, row) with a projector_config.pbtxt: "
+                            "load them in TensorBoard's Embedding Projector or at projector.tensorflow.org.")  # fmt: skip
     st.download_button("Metrics and config (.json)", export.metrics_json(run), f"{run.id}-metrics.json",
                        "application/json", on_click="ignore")  # fmt: skip
     st.download_button("Map (interactive .html)", lambda: export.figure_html(fig),

@@ -19,6 +19,7 @@ from lab.papers.zhang2023.constants import (
     RLD_TAUS,
 )
 from lab.papers.zhang2023.toys import TOY_KINDS, toy_clouds, toy_scores
+from lab.store import export
 from lab.store.baselines import pixel_baseline_of
 from lab.store.neighbours import same_images
 from lab.view import figures
@@ -288,3 +289,16 @@ if ensure_pairs(run, space) is not None:
                      border=True)  # fmt: skip
         pairs_grid(state.run_images(root, run.id), pairs, names, run.labels, 12, cols=6,
                    other_cos=pairs.cosine_other, other_name=second.config.method if second else "")  # fmt: skip
+
+st.markdown("#### Download")
+reps = [*shown] + ([pixels] if (pixels := pixel_baseline_of(run, compute=False)) is not None else [])
+table = analysis.stored_measures_rows(
+    reps, [run_label(r, among=shown, score=False, ident=True) for r in reps], space
+)
+st.caption("Every measure computed above for these runs (and the pixel baseline), as stored with each run.")
+with st.container(horizontal=True):
+    st.download_button(
+        "Measures (.csv)", export.rows_csv(table), "density-measures.csv", "text/csv", on_click="ignore"
+    )
+    st.download_button("Measures (.json)", export.rows_json(table), "density-measures.json", "application/json",
+                       on_click="ignore")  # fmt: skip

@@ -9,6 +9,7 @@ from lab.measures.probes.table import GCN_TAU, PROBES
 from lab.papers.zhang2023 import analysis, jobs
 from lab.papers.zhang2023.constants import CITE, KEY
 from lab.papers.zhang2023.probes import stored_probe_table
+from lab.store import export
 from lab.store.baselines import pixel_baseline_of
 from lab.store.neighbours import same_images
 from lab.view import figures
@@ -101,6 +102,13 @@ if scored:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
                                 "seconds": st.column_config.NumberColumn(format="%.1f")})  # fmt: skip
+    with st.container(horizontal=True):
+        st.download_button("This table (.csv)", export.rows_csv(probe_rows(scored)), "probes.csv", "text/csv",
+                           on_click="ignore")  # fmt: skip
+        st.download_button("All rows, notes included (.json)", export.rows_json(rows), "probes.json",
+                           "application/json", on_click="ignore")  # fmt: skip
+        st.download_button("Chart (interactive .html)", export.figure_html(fig), "probes.html", "text/html",
+                           on_click="ignore")  # fmt: skip
 for note in sorted({r["note"] for r in rows if r.get("note")}):
     st.caption(f"Not scored: {note}")
 

@@ -39,7 +39,13 @@ def _browser(args):
                 + ["--gpu-compositing"] * args.gpu_compositing)  # fmt: skip
 
 
-BENCHES = {"bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
+def _store(args):
+    from lab.bench.store import main
+
+    return main(["--runs", str(args.runs)])
+
+
+BENCHES = {"bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
            "bench-browser": _browser}  # fmt: skip
 
 
@@ -65,6 +71,11 @@ def add_bench_commands(sub, handler) -> None:
     p = sub.add_parser("bench-jobs", help="the app's background jobs (warm-up, train, map, scores, table)")
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.set_defaults(func=handler)
+    p = sub.add_parser(
+        "bench-store", help="what verifying runs costs: opening a 70k run, runs --verify on 20"
+    )
+    p.add_argument("--runs", type=int, default=20, help="runs verified together")
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in chromium"

@@ -1,7 +1,8 @@
 """What the app computes, a user can take away: bytes for the download buttons.
 
-Embeddings as .npy and as CSV (row, split, index in split, label, class, map coordinates, then
-the features), a run's metrics and config as JSON, and a figure as interactive HTML (plotly,
+Embeddings as .npy, as CSV (row, split, index in split, label, class, map coordinates, then the
+features) and for TensorBoard's Embedding Projector (tensors and metadata TSV in a zip), a run's
+metrics and config as JSON, every table a page shows as CSV and JSON, and a figure as interactive HTML (plotly,
 with plotly.js inlined so it opens offline) or PNG. PNG needs plotly's `kaleido` package,
 which drives a local Chromium (Debian's works offline); without it `figure_png` returns None and
 `PNG_UNAVAILABLE` says how to get a PNG anyway (the chart's own camera button).
@@ -116,3 +117,41 @@ def pairs_csv(pairs, labels: np.ndarray, names, other_cosine: np.ndarray | None 
             line += f",{other_cosine[r]:.6f}"
         lines.append(line)
     return ("\n".join(lines) + "\n").encode()
+
+
+def rows_csv(rows: list[dict]) -> bytes:
+    """A table (one dict per row, as a page shows it) as CSV, columns in the first row's order."""
+    import pandas as pd
+
+    return pd.DataFrame(rows).to_csv(index=False, float_format="%.6g").encode()
+
+
+def rows_json(rows: list[dict]) -> bytes:
+    """The same table as JSON: a list of objects (NaN as null)."""
+    clean = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]
+    return json.dumps(clean, indent=1, default=str).encode()
+
+
+def projector_zip(run, space: str = "backbone") -> bytes:
+    """A run's embeddings for TensorBoard's Embedding Projector (projector.tensorflow.org loads these
+    too): tensors.tsv (one row per image, tab-separated), metadata.tsv (a header, then class, label,
+    split and row of each image) and projector_config.pbtxt naming both, in one zip."""
+    import zipfile
+
+    x = np.asarray(run.features(space), dtype=np.float32)
+    classes = np.asarray(_class_names(run), dtype=object)
+    labels = np.asarray(run.labels)
+    split = np.where(np.asarray(run.is_test), "test", "train")
+    buf = io.BytesIO()
+    tensors = io.StringIO()
+    np.savetxt(tensors, x, delimiter="\t", fmt="%.6g")
+    meta = ["class\tlabel\tsplit\trow"] + [
+        f"{classes[y]}\t{y}\t{s}\t{i}" for i, (y, s) in enumerate(zip(labels, split, strict=True))
+    ]
+    config = ('embeddings {\n  tensor_name: "' + f"{run.id}-{space}" + '"\n  tensor_path: "tensors.tsv"\n'
+              '  metadata_path: "metadata.tsv"\n}\n')  # fmt: skip
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("tensors.tsv", tensors.getvalue())
+        z.writestr("metadata.tsv", "\n".join(meta) + "\n")
+        z.writestr("projector_config.pbtxt", config)
+    return buf.getvalue()

@@ -14,6 +14,7 @@ the safetensors header against its size) and gets its manifest on its first full
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import zlib
@@ -38,8 +39,9 @@ def crc32(path: Path) -> str:
     return f"{value:08x}"
 
 
-def crc32_of(data: bytes) -> str:
-    return f"{zlib.crc32(data):08x}"
+def crc32_of(data) -> str:
+    """CRC-32 of bytes or of a uint8 array (any buffer), as 8 hex digits."""
+    return f"{zlib.crc32(memoryview(data)):08x}"
 
 
 def listed_files(folder: Path) -> list[str]:
@@ -87,7 +89,8 @@ def read_manifest(folder: Path) -> dict | None:
 
 
 def size_problems(folder: Path, manifest: dict) -> list[str]:
-    """One sentence per file that is missing or whose size is not the manifest's."""
+    """One sentence per file that is missing, whose size is not the manifest's, or whose checksum a
+    check of this process found wrong."""
     out = []
     for name, want in manifest["files"].items():
         path = Path(folder) / name
@@ -95,16 +98,23 @@ def size_problems(folder: Path, manifest: dict) -> list[str]:
             out.append(f"{name} is missing")
         elif (size := path.stat().st_size) != want["size"]:
             out.append(f"{name} is {size:,} bytes; the manifest says {want['size']:,}")
+        elif (why := failure(path)) is not None:
+            out.append(why)
     return out
 
 
-def checksum_problems(folder: Path, manifest: dict) -> list[str]:
-    """One sentence per file whose CRC-32 is not the manifest's (sizes are checked first)."""
+def checksum_problems(folder: Path, manifest: dict, names=None) -> list[str]:
+    """One sentence per file (of `names`, default all) whose CRC-32 is not the manifest's (sizes are
+    checked first). A file that passes is remembered as checked for this process."""
     out = size_problems(folder, manifest)
     bad_size = {p.split(" ", 1)[0] for p in out}
     for name, want in manifest["files"].items():
-        if name not in bad_size and crc32(Path(folder) / name) != want["crc32"]:
+        if name in bad_size or (names is not None and name not in names):
+            continue
+        if crc32(Path(folder) / name) != want["crc32"]:
             out.append(f"{name} does not match its checksum (its bytes changed since the run was stored)")
+        else:
+            mark_checked(Path(folder) / name)
     return out
 
 
@@ -114,6 +124,87 @@ def _npy_header(f) -> tuple[tuple[int, ...], np.dtype]:
     read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
     shape, _, dtype = read(f)
     return tuple(shape), np.dtype(dtype)
+
+
+_CHECKED: set = set()  # (file, size, mtime) whose checksum this process has checked
+
+
+def _key(path: Path) -> tuple:
+    st = Path(path).stat()
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def checked(path: Path) -> bool:
+    """Whether this process has checked this file's checksum, as it is now."""
+    try:
+        return _key(path) in _CHECKED
+    except OSError:
+        return False
+
+
+def mark_checked(path: Path) -> None:
+    _CHECKED.add(_key(path))
+
+
+def forget_checked() -> None:
+    """Check every file again on its next read (a benchmark's cold start)."""
+    wait_for_checks()
+    _CHECKED.clear()
+    _FAILED.clear()
+
+
+_FAILED: dict = {}  # (file, size, mtime) -> why its checksum check failed
+_PENDING: list = []  # checks under way
+_POOL = None
+
+
+def check_later(path: Path, data, want: dict) -> None:
+    """Check the CRC-32 of bytes just read, on a thread of its own, while the caller uses them: the
+    read is not slowed (zlib releases the GIL, so the check takes the other core). A mismatch is
+    remembered (`failure`) and the run's next load says it is damaged."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="lab-checksums")
+    key = _key(path)
+
+    def check() -> None:
+        if crc32_of(data) == want["crc32"]:
+            _CHECKED.add(key)
+        else:
+            _FAILED[key] = (
+                f"{Path(path).name} does not match its checksum (its bytes changed since the run was stored)"
+            )
+
+    _PENDING[:] = [f for f in _PENDING if not f.done()]
+    _PENDING.append(_POOL.submit(check))
+
+
+def wait_for_checks() -> None:
+    """Until the checks under way are done (tests, `runs --verify`)."""
+    for f in list(_PENDING):
+        f.result()
+
+
+def failure(path: Path) -> str | None:
+    """Why this file, as it is now, failed a checksum check in this process (None: it did not)."""
+    try:
+        return _FAILED.get(_key(path))
+    except OSError:
+        return None
+
+
+def npy_from_buffer(data: np.ndarray) -> np.ndarray:
+    """The array of a whole .npy file held in a uint8 array, without copying it (writable)."""
+    f = io.BytesIO(data[:4096].tobytes())  # the header: magic, length and a dict, well under 4 KB
+    shape, dtype = _npy_header(f)
+    count = int(np.prod(shape))
+    if f.tell() + count * dtype.itemsize != len(data):
+        raise ValueError(
+            f"the header says {f.tell() + count * dtype.itemsize:,} bytes, the file has {len(data):,}"
+        )
+    return data[f.tell() :].view(dtype).reshape(shape)
 
 
 def npy_shape(path: Path) -> tuple[int, ...]:

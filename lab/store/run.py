@@ -3,23 +3,28 @@
 A Run's arrays are read whole into memory the first time they are asked for, never memory-mapped: a
 file truncated after it was mapped ends the process with SIGBUS, which Python cannot catch, and a
 server must not die of a damaged file (NOTES.md). Sizes were checked against the folder's manifest
-when the run was loaded (lab.store.manifest); a file damaged since then raises RunDamaged on reading.
+when the run was loaded (lab.store.manifest); the first read of a file in a process also checks its
+checksum, on the bytes it read anyway, on a thread beside the caller's use of them; a mismatch makes
+the run's next load (the next rerun of a page) say it is damaged, and so does a file that no longer
+has its stored size.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import safetensors.torch
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
 
 from lab.core.config import TrainConfig
 from lab.core.data import load_dataset
 from lab.core.models import Encoder
 from lab.core.train import build_model
+from lab.store.manifest import check_later, checked, failure, npy_from_buffer
 
 SPACES = ("backbone", "projector")  # h: the backbone's features; z: the projector's embeddings
 PENDING = "pending_scores"  # metrics.json key: the scores a run stored with defer_scores still lacks
@@ -59,17 +64,41 @@ class Run:
     config: TrainConfig
     info: dict  # config.json's extra fields: code version, data source, device, wall time
     metrics: dict
+    manifest: dict | None = None  # the folder's manifest (lab.store.manifest), when it has one
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
         return self.path.name
 
+    def read_bytes(self, name: str) -> np.ndarray:
+        """A file of the run, read whole into a writable buffer and, the first time this process reads
+        it, checked against the manifest's checksum on those same bytes (no second read)."""
+        path = self.path / name
+        try:
+            with open(path, "rb") as f:
+                data = np.empty(os.fstat(f.fileno()).st_size, dtype=np.uint8)  # not zeroed: filled below
+                f.readinto(memoryview(data))
+        except OSError as exc:
+            raise RunDamaged(self.id, f"{name} cannot be read ({exc})") from exc
+        want = (self.manifest or {}).get("files", {}).get(name)
+        if want is not None:
+            if len(data) != want["size"]:
+                raise RunDamaged(
+                    self.id, f"{name} is {len(data):,} bytes; the manifest says {want['size']:,}"
+                )
+            if (why := failure(path)) is not None:
+                raise RunDamaged(self.id, why)
+            if not checked(path):
+                check_later(path, data, want)  # beside the caller's use of the bytes: see check_later
+        return data
+
     def _array(self, name: str) -> np.ndarray:
         if name not in self._cache:
+            data = self.read_bytes(f"{name}.npy")
             try:
-                self._cache[name] = np.load(self.path / f"{name}.npy", allow_pickle=False)
-            except (OSError, ValueError, EOFError) as exc:  # truncated or overwritten since it was loaded
+                self._cache[name] = npy_from_buffer(data)
+            except ValueError as exc:  # truncated or overwritten since it was loaded
                 raise RunDamaged(self.id, f"{name}.npy cannot be read ({exc})") from exc
         return self._cache[name]
 
@@ -102,9 +131,10 @@ class Run:
     def load_model(self) -> Encoder:
         ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)
         model = build_model(self.config, ds)
+        data = self.read_bytes("weights.safetensors")
         try:
-            state = load_file(self.path / "weights.safetensors")
-        except (OSError, SafetensorError) as exc:
+            state = safetensors.torch.load(data.tobytes())
+        except SafetensorError as exc:
             raise RunDamaged(self.id, f"weights.safetensors cannot be read ({exc})") from exc
         model.load_state_dict(state)
         return model.eval()

@@ -40,7 +40,6 @@ from lab.measures.probes.scores import score, score_first, score_rest
 from lab.store.atomic import folder_atomically, save_text_atomically
 from lab.store.baselines import pixel_baseline
 from lab.store.manifest import (
-    MANIFEST,
     checksum_problems,
     listed_files,
     npy_shape,
@@ -73,9 +72,6 @@ def run_id(cfg: TrainConfig) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-_VERIFIED: set = set()  # (run folder, manifest mtime) whose checksums this process has checked
-
-
 @dataclass
 class Scan:
     """What a runs folder holds: complete runs, and folders that are not, with the reason."""
@@ -102,10 +98,11 @@ class RunStore:
     def load(self, rid: str, check_arrays: bool = True, verify: str = "auto") -> Run:
         """Load a complete run, checked against its manifest (lab.store.manifest).
 
-        verify: "sizes" (every file's size: a stat each), "full" (sizes and checksums), or "auto" (full the
-        first time this process opens the run, sizes after). check_arrays=False reads the JSON files
-        only (the app's event thread, which must not parse .npy headers). Raises RunDamaged (what is
-        wrong, by file) or RunOlderVersion; never returns a run whose files are not what was stored."""
+        verify: "sizes" (every file's size: a stat each, and any checksum this process found wrong),
+        "auto" (sizes now; each file's checksum on its first read in this process, on the bytes read
+        anyway: Run.read_bytes), or "full" (every checksum now: `python -m lab runs --verify`). check_arrays=False reads the JSON files only (the
+        app's event thread, which must not parse .npy headers). Raises RunDamaged (what is wrong, by
+        file) or RunOlderVersion; never returns a run whose files differ from what was stored."""
         path = self.root / rid
         missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
         if missing:
@@ -133,15 +130,17 @@ class RunStore:
     def _verify(self, run: Run, verify: str) -> None:
         """Check the run's files against its manifest (a folder from before manifests: by structure)."""
         try:
-            manifest = read_manifest(run.path)
+            run.manifest = read_manifest(run.path)
         except ValueError as exc:
             raise RunDamaged(run.id, str(exc), run.config.to_dict()) from exc
-        stamp = (str(run.path), (run.path / MANIFEST).stat().st_mtime_ns if manifest else 0)
-        full = verify == "full" or (verify == "auto" and stamp not in _VERIFIED)
-        if manifest is None:
+        if run.manifest is None:
             problems = structure_problems(run.path, listed_files(run.path))
-        else:
-            problems = checksum_problems(run.path, manifest) if full else size_problems(run.path, manifest)
+        elif verify == "full":
+            problems = checksum_problems(run.path, run.manifest)
+        else:  # config.json was just read: its checksum costs nothing; the rest on their first read
+            problems = size_problems(run.path, run.manifest)
+            if not problems and verify == "auto":
+                problems = checksum_problems(run.path, run.manifest, names={"config.json"})
         if problems:
             raise RunDamaged(run.id, "; ".join(problems), run.config.to_dict())
         try:  # rows as the headers declare them: the arrays themselves are read when first used
@@ -155,8 +154,6 @@ class RunStore:
             raise RunDamaged(
                 run.id, f"its arrays disagree on the number of images: {rows}", run.config.to_dict()
             )
-        if full:
-            _VERIFIED.add(stamp)
 
     def find(self, cfg: TrainConfig) -> Run | None:
         """The stored run of this config, or None when it is not stored. Raises RunDamaged when its

@@ -95,7 +95,7 @@ def _job_status(key: str) -> None:
     ahead = mgr.jobs_ahead(job) if job.state == "queued" else []
     waiting = f" (queued behind: {', '.join(j.title for j in ahead)})" if ahead else ""
     # Not `with st.status(...)`: leaving that block marks the status complete (a tick), and the job runs on.
-    if mgr.held() and "explore the map" not in job.message:  # not said twice
+    if mgr.held() and st.session_state.get("_explores_map") and "explore the map" not in job.message:
         waiting += f" · background work is paused while you explore the map; it resumes {HOLD_S:g} s after your last click"
     box = st.status(f"{job.message}{waiting}", state="running")
     box.caption(f"Started {time.time() - job.submitted_at:.0f} s ago. The result is stored with the run, "

@@ -90,6 +90,10 @@ def sidebar():
                 f"map: {'ready' if map_path(run, 'backbone').is_file() else 'not laid out yet'} · "
                 f"data: {run.info.get('data_source', '?')}"
             )
+            ready = sum(map_path(r, "backbone").is_file() for r in runs)
+            if ready < len(runs):
+                st.caption(f"Maps ready for {ready} of {len(runs)} runs; the others are laid out in the background "
+                           "when nothing else is running, or when you open them.")  # fmt: skip
             with st.expander("Full config"):
                 st.code(json.dumps({"run": run.id, **run.config.to_dict(), **{k: v for k, v in run.info.items()
                                                                                if k != "run_id"}}, indent=1),

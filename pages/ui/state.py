@@ -29,6 +29,7 @@ def require_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    st.session_state["_explores_map"] = False  # set by hold_background: this page has a map
 
 
 def runs_root() -> str:
@@ -184,4 +185,5 @@ def hold_background() -> None:
     """Call where a map is drawn or clicked: the running background job (pairs, scores, a map of
     another run; never training) pauses for `lab.worker.manager.HOLD_S`, so that the clicks that
     follow have both cores (see `lab.worker.manager._Worker.hold`)."""
+    st.session_state["_explores_map"] = True
     manager().hold_background()

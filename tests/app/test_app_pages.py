@@ -338,7 +338,9 @@ def subset_env(runs_dir, tmp_path, monkeypatch):
     root = tmp_path / "runs"
     full = next(r for r in RunStore(runs_dir).list() if r.config.method == "simclr")
     shutil.copytree(full.path, root / full.id)
-    small, _ = RunStore(root).get_or_train(TrainConfig(dataset="digits", subset=500, epochs=3, method="supervised"))
+    small, _ = RunStore(root).get_or_train(
+        TrainConfig(dataset="digits", subset=500, epochs=3, method="supervised")
+    )
     job = get_manager(root).request_map(small)
     deadline = _time.time() + 120
     while job.active and _time.time() < deadline:
@@ -359,6 +361,59 @@ def test_runs_trained_on_different_subsets_are_compared_on_the_images_both_embed
     assert "trained on different images (1,442 and 500 training images)" in said
     assert "Shown: the 855 images both embedded — 355 test images and 500 training images" in said
     shared_row = int(small.index[7])  # a training image of the small run is a row of the full run too
-    at = page("compare", run_picker=full.id, cmp_left=full.id, point={"data": "digits/None/0", "row": shared_row})
+    at = page(
+        "compare", run_picker=full.id, cmp_left=full.id, point={"data": "digits/None/0", "row": shared_row}
+    )
     at = wait_for(at, lambda a: "12 nearest in" in texts(a))
     assert sum("12 nearest in" in m.value for m in at.markdown) == 2 and not at.exception
+
+
+@pytest.fixture()
+def four_runs(runs_dir, tmp_path, monkeypatch):
+    """The app over a runs folder with the two tiny runs, two quick subset runs and a damaged copy."""
+    import shutil
+
+    import streamlit as st
+
+    from lab.core.config import TrainConfig
+    from lab.store.runs import RunStore
+
+    root = tmp_path / "runs"
+    for r in RunStore(runs_dir).list():
+        shutil.copytree(r.path, root / r.id)
+    store = RunStore(root)
+    extra = [
+        store.get_or_train(TrainConfig(dataset="digits", subset=200, epochs=1, seed=s))[0] for s in (7, 8)
+    ]
+    damaged, _ = store.get_or_train(
+        TrainConfig(dataset="digits", subset=200, epochs=1, seed=9, method="supervised")
+    )
+    w = damaged.path / "weights.safetensors"
+    w.write_bytes(w.read_bytes()[:1000])
+    monkeypatch.setenv("LAB_RUNS_DIR", str(root))
+    monkeypatch.chdir(REPO)
+    st.cache_resource.clear()
+    yield extra, damaged
+    st.cache_resource.clear()
+
+
+def test_the_sidebar_says_which_run_is_damaged_and_why_and_offers_to_train_it_again(four_runs):
+    _, damaged = four_runs
+    at = page("train")
+    said = "\n".join(m.value for m in at.sidebar.markdown)
+    assert f"**{damaged.id}**: weights.safetensors is 1,000 bytes; the manifest says" in said
+    assert any(b.label == "Move aside and train again" for b in at.sidebar.button)
+    assert damaged.id not in widget(at.sidebar.selectbox, "Stored run").options
+
+
+def test_runs_are_found_by_words_of_their_label_and_seed_only_runs_read_differently(four_runs):
+    extra, _ = four_runs
+    at = page("train")
+    labels = widget(at.sidebar.selectbox, "Stored run").options  # what the picker shows
+    assert len(labels) == 4 and len(set(labels)) == 4
+    assert sum("seed 7" in x for x in labels) == 1 and sum("seed 8" in x for x in labels) == 1
+    at.sidebar.text_input(key="run_filter").set_value("seed 8").run()
+    labels = widget(at.sidebar.selectbox, "Stored run").options
+    assert any("seed 8" in x for x in labels) and len(labels) <= 2  # the match, and the selected run kept
+    at.sidebar.selectbox(key="run_sort").set_value("kNN accuracy").run()
+    assert not at.exception

@@ -146,6 +146,25 @@ def test_changed_bytes_of_the_same_size_are_found_by_the_first_full_check(tiny_r
     assert [e.rid for e in store.verify_all().damaged] == [tiny_run.id]
 
 
+def test_the_first_read_of_a_changed_file_is_checked_and_the_next_load_says_so(tiny_run, tmp_path):
+    """A file's checksum is checked on its first read in a process, beside the caller's use of the bytes;
+    a mismatch makes the run's next load (a page's next rerun) raise RunDamaged, naming the file."""
+    from lab.store.manifest import forget_checked, wait_for_checks
+
+    store = _copy(tiny_run, tmp_path)
+    f = tmp_path / tiny_run.id / "embeddings.npy"
+    data = bytearray(f.read_bytes())
+    data[-9] ^= 0x10
+    f.write_bytes(bytes(data))
+    forget_checked()
+    run = store.load(tiny_run.id)  # sizes are right
+    run.features("projector")
+    wait_for_checks()
+    with pytest.raises(RunDamaged, match="embeddings.npy does not match its checksum"):
+        store.load(tiny_run.id)
+    assert [e.rid for e in store.scan().damaged] == [tiny_run.id]
+
+
 def test_a_folder_from_before_manifests_is_checked_by_structure_and_gets_one(tiny_run, tmp_path):
     store = _copy(tiny_run, tmp_path)
     folder = tmp_path / tiny_run.id
@@ -190,7 +209,11 @@ print("alive")
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120
     )
     assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
-    assert "said: Run" in out.stdout and "features.npy cannot be read" in out.stdout and "alive" in out.stdout
+    assert (
+        "said: Run" in out.stdout
+        and "is damaged: features.npy is 4,096 bytes" in out.stdout
+        and "alive" in out.stdout
+    )
 
 
 def test_a_subset_at_or_above_the_dataset_size_is_the_whole_set():

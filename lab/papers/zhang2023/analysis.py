@@ -258,3 +258,26 @@ def run_cross_class_pairs(run, other=None, space: str = "backbone", top: int = P
     pairs = class_pairs(run, space, top)
     cos_other = None if other is None else pair_cosines(other.features(space), pairs.i, pairs.j)
     return CrossClassPairs(pairs.i, pairs.j, pairs.cosine, cos_other)
+
+
+def stored_measures_rows(reps, names: list[str], space: str = "backbone") -> list[dict]:
+    """One row per representation of what is stored for it (nothing is computed): RLD mean and sd at
+    each τ, CHS, purity at each p, for the Density page's download. reps: runs or pixel baselines;
+    names: their labels, same order."""
+    rows = []
+    for rep, name in zip(reps, names, strict=True):
+        row = {"representation": name, "space": space, "chs": stored_chs(rep, space)}
+        for tau, r in stored_rld_taus(rep, space).items():
+            row[f"rld_tau{tau:g}"], row[f"rld_tau{tau:g}_sd"], row[f"rld_tau{tau:g}_n"] = (
+                r.estimate.mean,
+                r.estimate.std,
+                r.estimate.n,
+            )
+        try:
+            curve = stored_purity_curve(rep, space)
+        except ValueError:
+            curve = None
+        if curve is not None:
+            row.update({f"purity_p{p}": float(v) for p, v in zip(curve.ps, curve.overall, strict=True)})
+        rows.append(row)
+    return rows

@@ -10,6 +10,24 @@ from dataclasses import dataclass, field
 from lab.worker.job import JobKind
 
 
+def lazy(target: str) -> Callable[..., object]:
+    """A function given as "module:name", imported on its first call: a paper's `reproduce` and
+    `bench` pull in its analyses (scipy, sklearn, ...), which the app's start must not wait for."""
+    module, name = target.split(":")
+
+    def call(*args, **kwargs):
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = (
+        name,
+        f"lazy({target})",
+        f"{target}, imported when called.",
+    )
+    return call
+
+
 @dataclass(frozen=True)
 class PaperPage:
     """One page of a paper. Its file is pages/<paper>_<name>.py, flat in pages/, and its URL is the

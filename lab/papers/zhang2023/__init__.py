@@ -5,8 +5,8 @@ The lab measures it with Relative Local Density, class purity of neighbourhoods,
 nearest pairs and a GCN probe on the similarity graph (docs/science.md, section "Zhang 2023").
 """
 
-from lab.papers.paper import Paper, PaperPage
-from lab.papers.zhang2023 import constants, jobs, reproduce
+from lab.papers.paper import Paper, PaperPage, lazy
+from lab.papers.zhang2023 import constants, jobs
 
 PAPER = Paper(
     key=constants.KEY,
@@ -17,6 +17,6 @@ PAPER = Paper(
         PaperPage("pages/zhang2023_density.py", "Density", ":material/blur_on:"),
         PaperPage("pages/zhang2023_probes.py", "Probes", ":material/insights:"),
     ),
-    reproduce=reproduce.main,
+    reproduce=lazy("lab.papers.zhang2023.reproduce:main"),
     job_kinds=jobs.JOB_KINDS,
 )

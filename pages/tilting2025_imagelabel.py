@@ -62,8 +62,14 @@ def what_was_seen(demo: dict) -> str:
             f"{m[sharp]['max_probability']:.3f}; the others "
             + ", ".join(f"{k} {v['max_probability']:.3f}" for k, v in m.items() if k != sharp)
             + f"). Most diverse images for a label: **{diverse}** (effective sample size {m[diverse]['ess']:.0f} "
-            f"of a pool of {demo['config']['pool']:,}); least: **{narrow}** ({m[narrow]['ess']:.1f}, its largest "
-            f"single weight {m[narrow]['top_weight']:.3f} on average).")  # fmt: skip
+            f"of a pool of {demo['config']['pool']:,}, {m[diverse]['on_label']:.0%} of the weight on the label); "
+            f"least: **{narrow}** ({m[narrow]['ess']:.1f}, its largest single weight {m[narrow]['top_weight']:.3f} "
+            f"on average, {m[narrow]['on_label']:.0%} of the weight on the label).")  # fmt: skip
+
+
+COLUMNS = {"accuracy": "accuracy", "max_probability": "mean largest p(label | image)", "entropy": "mean entropy (nats)",
+           "ess": "effective sample size", "top_weight": "largest weight", "distinct": "distinct draws",
+           "on_label": "weight on the label"}  # fmt: skip
 
 
 def drawn_grid(demo: dict, label: int, images: np.ndarray, labels: np.ndarray) -> None:
@@ -84,9 +90,9 @@ if cfg is not None:
     if demo is not None:
         st.info(what_was_seen(demo), icon=":material/visibility:")
         st.plotly_chart(figures.image_label_figure(demo), theme=None, key="il_bars")
-        rows = [{"loss": IMAGE_LOSSES.get(k, k), **{c: v[c] for c in ("accuracy", "max_probability", "entropy", "ess",
-                 "top_weight", "distinct", "on_label")}} for k, v in [*demo["losses"].items(), ("reference: label prior; "
-                 "uniform draws within the label [L]", demo["reference"])]]  # fmt: skip
+        reference = ("reference: label prior; uniform draws within the label [L]", demo["reference"])
+        rows = [{"loss": IMAGE_LOSSES.get(k, k), **{name: round(v[c], 4) for c, name in COLUMNS.items()}}
+                for k, v in [*demo["losses"].items(), reference]]  # fmt: skip
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(f"{demo['source']}: {demo['n_train']:,} training images, {demo['config']['epochs']:g} epochs, "
                    f"MLP {demo['config']['hidden']} wide, n_e = {demo['config']['n_e']}; measured on "

@@ -156,9 +156,9 @@ def sweeps(cfg: SimulationConfig, seconds: float) -> None:
 def example() -> None:
     st.subheader("The 2-D example [D]")
     st.caption(f"C = {[list(r) for r in EXAMPLE_COV]} (canonical correlation 2/3), n_e = 1, fresh batches of "
-               f"{BATCH}, {STEPS:,} Adam steps. Grey: the true u|v = N({EXAMPLE_TRUE_SLOPE:.3f} v, "
-               f"{EXAMPLE_TRUE_VAR:.3f}) ± 1 sd. Dashed: each loss's model u|v in closed form; solid, with its "
-               "band: as trained.")  # fmt: skip
+               f"{BATCH}, {STEPS:,} Adam steps. Black: the true u|v = N({EXAMPLE_TRUE_SLOPE:.3f} v, "
+               f"{EXAMPLE_TRUE_VAR:.3f}), dotted ± 1 sd. Dashed: each loss's model mean of u|v in closed form; "
+               "solid, with its ± 1 sd band: as trained. Grey dots: samples of μ.")  # fmt: skip
     stored = results.stored_example(state.runs_root())
     if len(stored) < len(results.EXAMPLE_RUNS):
         ask(None, jobs.EXAMPLE, "the 2-D example (8 trainings)", {}, "tilt_example_job")
@@ -168,9 +168,9 @@ def example() -> None:
     )
     panels = results.example_conditionals(stored)
     st.plotly_chart(figures.example_figure(panels, tilt), theme=None, key="tilt_example")
-    table = [{"loss": p["loss"], "u|v slope, closed form": p["closed_slope"], "trained": p["trained_slope"],
-              "u|v variance, closed form": p["closed_var"], "trained ": p["trained_var"],
-              "model marginal var of u, trained": stored.get((p["loss"], tilt), {}).get("marginal_u")}
+    table = [{"loss": p["loss"], "u|v slope: closed form": p["closed_slope"], "u|v slope: trained": p["trained_slope"],
+              "u|v variance: closed form": p["closed_var"], "u|v variance: trained": p["trained_var"],
+              "marginal variance of u: trained": stored.get((p["loss"], tilt), {}).get("marginal_u")}
              for p in panels if p["tilt"] == tilt]  # fmt: skip
     st.dataframe(table, hide_index=True, width="stretch")
 

@@ -12,57 +12,58 @@ from lab.papers.tilting2025.constants import EXAMPLE_COV, IMAGE_LOSSES, LOSSES
 from lab.view.figures import PALETTE, chart
 
 LOSS_COLOURS = {name: PALETTE[i] for i, name in enumerate([*LOSSES, *IMAGE_LOSSES])}
-GREY = "rgba(120, 120, 120, 0.25)"
 
 
-def _band(fig, v, slope, var, colour, name, row, col, dash=None, fill=True, legend=False) -> None:
-    """mean = slope · v and the ±1 sd band around it, in one panel."""
+def _lines(fig, v, slope, var, colour, name, col, dash, legend, band=False) -> None:
+    """mean = slope · v and mean ± 1 sd in one panel: as dotted lines, or as a filled band."""
     mean, sd = slope * v, np.sqrt(var)
-    if fill:
+    hover = f"{name}: E[u|v] = {slope:.3f} v, Var = {var:.3f}<extra></extra>"
+    if band:
+        rgb = tuple(int(colour[j : j + 2], 16) for j in (1, 3, 5))
         fig.add_trace(go.Scatter(x=np.concatenate([v, v[::-1]]), y=np.concatenate([mean + sd, (mean - sd)[::-1]]),
-                                 fill="toself", fillcolor=colour, line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False), row=row, col=col)  # fmt: skip
+                                 fill="toself", fillcolor=f"rgba{(*rgb, 0.2)}", line=dict(width=0), hoverinfo="skip",
+                                 showlegend=False), row=1, col=col)  # fmt: skip
+    else:
+        for edge in (mean + sd, mean - sd):
+            fig.add_trace(go.Scatter(x=v, y=edge, mode="lines", line=dict(color=colour, width=1, dash="dot"),
+                                     hoverinfo="skip", showlegend=False), row=1, col=col)  # fmt: skip
     fig.add_trace(go.Scatter(x=v, y=mean, mode="lines", name=name, legendgroup=name, showlegend=legend,
-                             line=dict(color=colour if not fill else "black", width=2, dash=dash),
-                             hovertemplate=f"{name}: E[u|v] = {slope:.3f} v, Var = {var:.3f}<extra></extra>"),
-                  row=row, col=col)  # fmt: skip
+                             line=dict(color=colour, width=2, dash=dash), hovertemplate=hover), row=1, col=col)  # fmt: skip
 
 
 def example_figure(panels: list[dict], tilt: str, samples: int = 300) -> go.Figure:
-    """One panel per loss (results.example_conditionals, one tilt): samples of μ, the true u|v (mean and
-    ±1 sd, grey), the model's u|v in closed form (dashed) and as trained (solid, with its band)."""
+    """One panel per loss (results.example_conditionals, one tilt): samples of μ; the true u|v (black: mean,
+    dotted ±1 sd); the model's u|v mean in closed form (dashed) and as trained (solid, with its ±1 sd band)."""
     rows = [p for p in panels if p["tilt"] == tilt]
-    fig = make_subplots(1, len(rows), shared_yaxes=True, subplot_titles=[LOSSES[p["loss"]].split(" [")[0] for p in rows],
+    fig = make_subplots(1, len(rows), shared_yaxes=True, subplot_titles=[f"{p['loss']} loss" for p in rows],
                         horizontal_spacing=0.03)  # fmt: skip
     x = np.random.default_rng(0).multivariate_normal([0, 0], np.array(EXAMPLE_COV), samples)
     v = np.linspace(-3.5, 3.5, 30)
     for i, p in enumerate(rows, start=1):
-        first = i == 1
-        fig.add_trace(go.Scattergl(x=x[:, 1], y=x[:, 0], mode="markers", marker=dict(size=3, color="#bbbbbb"),
+        first, colour = i == 1, LOSS_COLOURS[p["loss"]]
+        fig.add_trace(go.Scattergl(x=x[:, 1], y=x[:, 0], mode="markers", marker=dict(size=3, color="#cccccc"),
                                    hoverinfo="skip", showlegend=False), row=1, col=i)  # fmt: skip
-        _band(fig, v, p["true_slope"], p["true_var"], GREY, "truth u|v", 1, i, legend=first)
-        colour = LOSS_COLOURS[p["loss"]]
-        if p["closed_slope"] is not None:
-            _band(fig, v, p["closed_slope"], p["closed_var"], colour, "closed form [D]", 1, i, dash="dash",
-                  fill=False, legend=first)  # fmt: skip
         if p["trained_slope"] is not None:
-            rgb = tuple(int(colour[j : j + 2], 16) for j in (1, 3, 5))
-            _band(
+            _lines(
                 fig,
                 v,
                 p["trained_slope"],
                 p["trained_var"],
-                f"rgba{(*rgb, 0.18)}",
-                "trained",
-                1,
+                colour,
+                "trained (±1 sd)",
                 i,
-                fill=True,
+                None,
+                first,
+                band=True,
             )
-            fig.add_trace(go.Scatter(x=v, y=p["trained_slope"] * v, mode="lines", line=dict(color=colour, width=2),
-                                     name="trained (±1 sd)", legendgroup="trained", showlegend=first,
-                                     hoverinfo="skip"), row=1, col=i)  # fmt: skip
-        fig.update_xaxes(title_text="v", range=[-3.5, 3.5], row=1, col=i)
-    fig.update_yaxes(title_text="u", range=[-5, 5], row=1, col=1)
+        if p["closed_slope"] is not None:
+            fig.add_trace(go.Scatter(x=v, y=p["closed_slope"] * v, mode="lines", name="closed form [D]",
+                                     legendgroup="closed", showlegend=first, line=dict(color=colour, width=2, dash="dash"),
+                                     hovertemplate=f"closed form: E[u|v] = {p['closed_slope']:.3f} v, Var = "
+                                     f"{p['closed_var']:.3f}<extra></extra>"), row=1, col=i)  # fmt: skip
+        _lines(fig, v, p["true_slope"], p["true_var"], "#000000", "truth u|v (±1 sd dotted)", i, None, first)
+        fig.update_xaxes(title_text="v", range=[-3.5, 3.5], zeroline=False, row=1, col=i)
+    fig.update_yaxes(title_text="u", range=[-5, 5], zeroline=False, row=1, col=1)
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=-0.35, x=0))  # fmt: skip
     return chart(fig)
@@ -142,6 +143,6 @@ def image_label_figure(demo: dict) -> go.Figure:
     fig.add_trace(go.Bar(x=names, y=[r["ess"] for r in rows], marker_color=colours, showlegend=False,
                          hovertemplate="%{x}: %{y:.1f}<extra></extra>"), row=1, col=2)  # fmt: skip
     fig.update_yaxes(range=[0, 1], row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, row=1, col=2)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
     return chart(fig)

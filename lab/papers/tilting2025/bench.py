@@ -8,7 +8,8 @@
 - the paper-claims page within 1 s (it only reads stored reports).
 
 The two pages run under Streamlit's AppTest in a child process (the lab itself never imports
-streamlit), with a temporary runs folder. Times are wall-clock, polled every 0.1 s.
+streamlit), with a temporary runs folder, after the modules app.py imports at its start. Times are
+wall-clock, polled every 0.1 s; the worker runs at nice 10, so a busy machine slows the cold view most.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ REPO = Path(__file__).resolve().parents[3]
 TARGETS = {"simulation": 10.0, "theory page": 5.0, "claims page": 1.0}
 # Run in a child process: the default view of a page under AppTest, timed (argv: page, label to wait for).
 PAGE_TIMER = r"""
-import json, sys, time
+import json, os, sys, time
 from streamlit.testing.v1 import AppTest
+import lab.papers, pages.ui.state  # what app.py has imported before any page runs
 from lab.worker.manager import get_manager
-import os
 
 warm = get_manager(os.environ["LAB_RUNS_DIR"]).start_warm_up()
 while warm.active:

@@ -1,0 +1,125 @@
+"""Where a SePP run's partners come from: the sampler's features of the un-augmented training images,
+mined once before training (lab.papers.sepp2023.partners).
+
+Samplers [L] (spec 1, docs/science.md, "SePP"): PCA-64 of the pixels, an untrained encoder, the stored
+SimCLR or VICReg run with the run's other settings (its backbone features), and two bounds, oracle
+(same-class partners, uses labels) and random.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lab.papers.sepp2023.constants import LEARNED_SAMPLERS
+from lab.papers.sepp2023.partners import (
+    Partners,
+    mine_partners,
+    oracle_partners,
+    pair_precision,
+    random_partners,
+)
+
+
+def sampler_config(cfg):
+    """The config of a learned sampler's run: this one with method = the sampler (its own parameters at
+    their defaults, the rest unchanged, so the same images, epochs and batch)."""
+    return cfg.replace(method=cfg.param("sepp_sampler"))
+
+
+def run_sampler_features(run, dataset, device: torch.device) -> np.ndarray:
+    """Backbone features [n_train, F] of the training images of `dataset` under a stored run: its stored
+    rows when it embedded the same training images, else embedded with its weights. ValueError when the
+    run was trained on another dataset (its features would describe other images)."""
+    if run.config.dataset != dataset.name:
+        raise ValueError(f"The sampler run {run.id} was trained on {run.config.dataset}, but this run trains on "
+                         f"{dataset.name}: partners must be found among this run's own training images. Pick a "
+                         f"sampler run of {dataset.name}, or the pixels or an untrained encoder.")  # fmt: skip
+    train = ~np.asarray(run.is_test)
+    index = (
+        dataset.train_index.numpy()
+        if dataset.train_index is not None
+        else np.arange(len(dataset.train_labels))
+    )
+    if train.sum() == len(index) and np.array_equal(run.index[train], index):
+        return run.features("backbone")[train]
+    from lab.core.models import embed
+
+    return embed(run.load_model(), dataset.train_images, device)[0].numpy()
+
+
+def stored_sampler_run(cfg):
+    """The stored run a learned sampler names (RunStore(): $LAB_RUNS_DIR or ./runs); ValueError saying how
+    to train it when it is not stored."""
+    from lab.store.runs import RunStore, run_id
+
+    store, scfg = RunStore(), sampler_config(cfg)
+    rid = run_id(scfg)
+    if not (store.root / rid).is_dir():
+        flags = f"--method {scfg.method} --dataset {scfg.dataset}" + (
+            f" --subset {scfg.subset}" if scfg.subset else ""
+        )
+        raise ValueError(f"SePP's sampler '{scfg.method}' is the stored {scfg.method} run with this run's other "
+                         f"settings (run {rid}), and {store.root} does not hold it. Train it first "
+                         f"(`python -m lab train {flags} --epochs {scfg.epochs:g} --batch-size {scfg.batch_size} "
+                         f"--seed {scfg.seed}`, or on the Train page), or pick the pixels sampler.")  # fmt: skip
+    return store.load(rid)
+
+
+def sampler_features(cfg, dataset, device: torch.device) -> tuple[np.ndarray, str | None]:
+    """(features [n_train, d] of the training images, the sampler run's id or None) for a mined sampler."""
+    kind = cfg.param("sepp_sampler")
+    if kind == "pixels":
+        from lab.store.baselines import pixel_features
+
+        return pixel_features(cfg.dataset, cfg.subset, cfg.seed)[: len(dataset.train_labels)], None
+    if kind == "untrained":
+        from lab.core.models import embed
+        from lab.core.train import build_model
+
+        with torch.random.fork_rng(devices=[]):  # the training run's own random stream is left as it was
+            torch.manual_seed(cfg.seed + 1)
+            model = build_model(cfg, dataset)
+        return embed(model, dataset.train_images, device)[0].numpy(), None
+    if kind in LEARNED_SAMPLERS:
+        run = stored_sampler_run(cfg)
+        return run_sampler_features(run, dataset, device), run.id
+    raise ValueError(f"'{kind}' is not a mined sampler.")
+
+
+@dataclass(frozen=True)
+class Mined:
+    """A run's partners with what it records about them."""
+
+    partners: Partners
+    record: (
+        dict  # sampler, sampler_run, pair_precision, coverage, mean_partners, mining_seconds, pairs_sample
+    )
+
+
+def partners_for(cfg, dataset, device: torch.device, sample: int = 64) -> Mined:
+    """The partners of a SePP config's training images, and the numbers every run records about them
+    (pair precision uses the labels for display only; the oracle bound alone trains on them)."""
+    start = time.perf_counter()
+    kind, k, labels = cfg.param("sepp_sampler"), cfg.param("sepp_k"), dataset.train_labels.numpy()
+    sampler_run, features_s = None, 0.0
+    if kind == "oracle":
+        partners = oracle_partners(labels, k, cfg.seed)
+    elif kind == "random":
+        partners = random_partners(len(labels), k, cfg.seed)
+    else:
+        x, sampler_run = sampler_features(cfg, dataset, device)
+        features_s = time.perf_counter() - start
+        partners = mine_partners(x, k, cfg.param("sepp_quantile"), cfg.param("sepp_mutual") == "on")
+    has = np.flatnonzero(partners.counts > 0)
+    show = has[np.linspace(0, len(has) - 1, min(sample, len(has))).astype(int)] if len(has) else has
+    record = {
+        "sampler": kind, "sampler_run": sampler_run, "pair_precision": pair_precision(partners, labels),
+        "coverage": partners.coverage, "mean_partners": partners.mean_partners, "threshold": partners.threshold,
+        "features_seconds": round(features_s, 2), "mining_seconds": round(time.perf_counter() - start - features_s, 2),
+        "pairs_sample": [[int(i), int(partners.idx[i, 0])] for i in show],
+    }  # fmt: skip
+    return Mined(partners, record)

@@ -6,8 +6,8 @@ The lab trains linear encoders on Gaussian pairs against the paper's closed form
 losses on Fashion-MNIST images and labels (docs/science.md, "Baptista, Stuart & Tran 2025").
 """
 
-from lab.papers.paper import Paper, PaperPage
-from lab.papers.tilting2025 import bench, constants, jobs, reproduce
+from lab.papers.paper import Paper, PaperPage, lazy
+from lab.papers.tilting2025 import constants, jobs
 
 PAPER = Paper(
     key=constants.KEY,
@@ -18,7 +18,9 @@ PAPER = Paper(
         PaperPage("pages/tilting2025_theory.py", "Tilting: theory", ":material/functions:"),
         PaperPage("pages/tilting2025_imagelabel.py", "Tilting: image–label", ":material/label:"),
     ),
-    reproduce=reproduce.main,
+    reproduce=lazy(
+        "lab.papers.tilting2025.reproduce:main"
+    ),  # imported when called: the app's start stays light
     job_kinds=jobs.JOB_KINDS,
-    bench=bench.main,
+    bench=lazy("lab.papers.tilting2025.bench:main"),
 )

@@ -32,14 +32,14 @@ def fake_report() -> dict:
     """A report whose numbers follow the paper everywhere."""
     n_e = [{"loss": "two-sided", "value": n, "rank": min(n, 3), "mean u|v": e, "closed-form mean u|v": e, "angle": 1.0}
            for n, e in ((1, 0.4), (2, 0.15), (3, 0.001), (4, 0.002))]  # fmt: skip
-    batch = [
-        {"loss": "two-sided", "value": n, "spectrum_bias": b}
+    bias = [
+        {"value": n, "bias": [b, b], "mean": b, "sd": 0.001}
         for n, b in ((128, 0.017), (512, 0.006), (1024, 0.003))
     ]
     return {
         "example": {"two-sided/bilinear": _run(4 / 9, 2.7, 2 / 3, 1.5), "joint/bilinear": _run(1 / 3, 2.0, 0.5, 1.5),
                     "u|v/quadratic": _run(0.8, 1.0, 2 / 3, 5 / 6)},
-        "sweeps": {"n_e": n_e, "batch": batch},
+        "sweeps": {"n_e": n_e, "batch_bias": bias},
         "identities": {"conditional_vs_joint": {"held": 100, "n_encoders": 100, "min_gap": 0.01, "mean_gap": 0.4},
                        "clip": [{"population": -0.2, "mean_difference": 0.002, "sd_difference": 0.007, "batches": 20, "n": 2048}]},
         "image_label": _image(1000.0, 100.0),
@@ -63,7 +63,7 @@ def test_each_verdict_moves_with_its_numbers():
     r["example"]["joint/bilinear"]["example"]["trained"]["a"] = 0.4  # 20 % off
     r["example"]["u|v/quadratic"]["example"]["trained"]["var"] = 5 / 6 * 1.04
     r["sweeps"]["n_e"][2]["mean u|v"] = 0.04  # n_e = 3: 0.04 above the closed form, still ≤ 0.05
-    r["sweeps"]["batch"][1]["spectrum_bias"] = -0.001
+    r["sweeps"]["batch_bias"][1]["mean"] = -0.001
     r["identities"]["conditional_vs_joint"]["held"] = 99
     r["identities"]["clip"][0]["mean_difference"] = 0.03
     r["image_label"] = _image(
@@ -80,7 +80,7 @@ def test_each_verdict_moves_with_its_numbers():
 @pytest.mark.trains
 def test_the_command_writes_a_report_with_a_verdict_per_claim(tmp_path):
     scale = replace(reproduce.QUICK, steps=40, losses=("two-sided",), n_e=(1, 3), batch=(64, 128),
-                    sample_size=(256, None), clip_batches=2, image_epochs=1.0)  # fmt: skip
+                    sample_size=(256, None), clip_batches=2, image_epochs=1.0, bias_seeds=(0, 1))  # fmt: skip
     lines = []
     md = reproduce.main(runs_dir=tmp_path / "runs", datasets=("digits",), out_dir=tmp_path / "docs", log=lines.append,
                         scale=scale)  # fmt: skip

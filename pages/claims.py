@@ -22,6 +22,11 @@ def cards(stamp: tuple):
     return claim_cards(PAPERS)
 
 
+def cell(text: str) -> str:
+    """Text for one Markdown table cell: on one line, its "|" (u|v, label|image) escaped."""
+    return str(text).replace("\n", " ").replace("|", "\\|")
+
+
 def badge(verdict: str) -> str:
     return f":{BADGES.get(verdict, 'gray')}-badge[{verdict}]"
 
@@ -59,10 +64,11 @@ def show(card) -> None:
         st.markdown(f"#### {card.title}")
         counts = " ".join(f"{badge(v)} ×{n}" for v, n in card.verdicts.items())
         st.markdown(f"{card.citation} · `{card.key}` · {counts}")
-        rows = [f"| {c['claim']} | {c.get('measured') or '—'} | {badge(c['verdict'])} |" for c in card.claims]
-        st.markdown(
-            "| Claim | Measured | Verdict |\n|---|---|---|\n" + "\n".join(r.replace("\n", " ") for r in rows)
-        )
+        rows = [
+            f"| {cell(c['claim'])} | {cell(c.get('measured') or '—')} | {badge(c['verdict'])} |"
+            for c in card.claims
+        ]
+        st.markdown("| Claim | Measured | Verdict |\n|---|---|---|\n" + "\n".join(rows))
         st.caption(provenance(card))
         page_links(card)
 

@@ -13,7 +13,7 @@ REPORT = {"date": "2026-12-01 10:00 UTC", "command": "python -m lab reproduce ti
           "code_version": "unknown", "scale": "Gaussian simulations: 1,500 Adam steps",
           "claims": [{"claim": "The two-sided conditional loss never exceeds the joint loss.",
                       "measured": "held for 100 of 100", "verdict": "reproduced"},
-                     {"claim": "Cross-entropy gives the sharpest label probabilities.", "measured": "0.83 vs 0.81",
+                     {"claim": "Cross-entropy (label|image) gives the sharpest label probabilities.", "measured": "0.83 vs 0.81",
                       "verdict": "partly"}]}  # fmt: skip
 
 
@@ -49,6 +49,7 @@ def test_a_stored_report_gives_its_numbers_verdicts_and_provenance(empty_env, re
     text = texts(at)
     assert "1 of 5 papers measured" in text
     assert "held for 100 of 100" in text and "reproduced" in text and "partly" in text
+    assert "Cross-entropy (label\\|image) gives" in text  # a "|" stays inside its table cell
     assert "Measured 2026-12-01 10:00 UTC" in text and "staleness unknown" in text and "a --quick run" in text
     assert "python -m lab reproduce tilting2025 --quick" in text
     assert (

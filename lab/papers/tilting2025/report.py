@@ -90,7 +90,8 @@ def render_markdown(report: dict) -> str:
         "",
         f"- **Command:** `{report['command']}`",
         f"- **Date:** {report['date']} · **code version:** {report['code_version']} · **total time:** "
-        f"{report['seconds']:.0f} s",
+        f"{report['seconds']:.0f} s, in which {report['trained_now']} simulations were trained; the others were read "
+        f"from the runs folder's cache, trained earlier with the same settings and cache version",
         f"- **Machine:** {report['machine']}",
         f"- **Scale:** {report['scale']}.",
         "- Every number is computed by the lab; each verdict is computed from these numbers by "

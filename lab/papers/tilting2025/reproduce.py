@@ -124,6 +124,7 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     start = time.perf_counter()
     scale = scale or (QUICK if quick else FULL)
     root = RunStore(runs_dir).root
+    cached_before = len(list((root / k.CACHE_FOLDER).glob("sim-*.json")))
     log("The 2-D example (each loss and tilt)...")
     example = reproduce_example(root, scale, log)
     log("The low-rank sweeps...")
@@ -139,6 +140,7 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
         "machine": machine_line(), "scale": scale_text(scale, demo), "settings": asdict(scale),
         "example": example, "sweeps": sweeps, "identities": identities, "image_label": demo,
     }  # fmt: skip
+    report["trained_now"] = len(list((root / k.CACHE_FOLDER).glob("sim-*.json"))) - cached_before
     report["claims"] = judge_claims(report)
     report["seconds"] = round(time.perf_counter() - start, 1)
     for c in report["claims"]:

@@ -91,4 +91,7 @@ def test_the_command_writes_a_report_with_a_verdict_per_claim(tmp_path):
     text = md.read_text()
     assert text.startswith("# Reproduction: Baptista, Stuart & Tran 2025") and "| Claim | Expected |" in text
     assert any("Wrote" in line for line in lines)
-    assert (tmp_path / "runs" / "_tilting2025").is_dir()  # the simulations are cached for the pages
+    assert data["trained_now"] == len(list((tmp_path / "runs" / "_tilting2025").glob("sim-*.json"))) > 0
+    again = reproduce.main(runs_dir=tmp_path / "runs", datasets=("digits",), out_dir=tmp_path / "docs", log=lines.append,
+                           scale=scale)  # fmt: skip
+    assert json.loads(again.with_suffix(".json").read_text())["trained_now"] == 0  # read from the cache

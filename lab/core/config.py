@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from lab.core.data import TRAIN_SIZES, check_dataset_name
+from lab.core.data import all_datasets, check_dataset_name, get_dataset_spec, train_size
 from lab.core.device import DEVICE_CHOICES
 from lab.core.methods import all_params, get_method
 from lab.core.models import ENCODERS
@@ -26,6 +26,11 @@ from lab.core.models import ENCODERS
 DEFAULT_EPOCHS = {"supervised": 3.0}
 TWO_VIEW_DEFAULT_EPOCHS = 1.6
 SMALL_DATASET_EPOCHS = {"digits": 5.0}
+
+
+def dataset_params() -> dict:
+    """Every training option any dataset declares, by name (lab.core.data.DatasetSpec.params)."""
+    return {p.name: p for spec in all_datasets().values() for p in spec.params}
 
 
 def default_epochs(method: str, dataset: str = "fashion-mnist") -> float:
@@ -58,6 +63,9 @@ class TrainConfig:
     lr: float = 4e-3
     weight_decay: float = 5e-4
     seed: int = 0
+    snapshots: int = (
+        0  # how many times to record the probe set's features during training (lab.core.snapshots)
+    )
     device: str = "auto"  # not part of the run's identity
     params: tuple[tuple[str, object], ...] = ()  # the method's parameters, (name, value) sorted by name
 
@@ -66,23 +74,31 @@ class TrainConfig:
         for f in dataclasses.fields(self):
             if f.name != "params":
                 object.__setattr__(self, f.name, values.pop(f.name, f.default))
-        given.update(values)  # what is left are method parameters (or typos)
-        known = all_params()
-        unknown = sorted(set(given) - set(known))
+        given.update(values)  # what is left are method or dataset parameters (or typos)
+        known, data_params = all_params(), dataset_params()
+        unknown = sorted(set(given) - set(known) - set(data_params))
         if unknown:
             fields = [f.name for f in dataclasses.fields(self) if f.name != "params"]
-            raise ValueError(
-                f"Unknown config field(s) {unknown}. Known: {', '.join(sorted(fields + list(known)))}."
-            )
-        checked = {name: known[name].check(v) for name, v in given.items()}  # every given value is checked
-        method = get_method(self.method)
-        own = {p.name: checked.get(p.name, p.default) for p in method.params}
+            names = sorted(fields + list(known) + list(data_params))
+            raise ValueError(f"Unknown config field(s) {unknown}. Known: {', '.join(names)}.")
+        checked = {name: {**data_params, **known}[name].check(v) for name, v in given.items()}  # all checked
+        check_dataset_name(self.dataset)
+        declared = get_method(self.method).params + get_dataset_spec(self.dataset).params
+        strays = sorted(n for n in given if n in data_params and n not in {p.name for p in declared})
+        if strays:  # a dataset's option asked of a dataset without it: say so rather than drop it
+            owners = {
+                n: [d for d, spec in all_datasets().items() if n in {p.name for p in spec.params}]
+                for n in strays
+            }
+            raise ValueError("; ".join(f"{n} is an option of {', '.join(owners[n])}, not of {self.dataset}" for n in strays)
+                             + ". Leave it out, or pick that dataset.")  # fmt: skip
+        own = {p.name: checked.get(p.name, p.default) for p in declared}
         object.__setattr__(self, "params", tuple(sorted(own.items())))
         self.__post_init__()
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
-        if self.subset is not None and self.subset >= TRAIN_SIZES.get(self.dataset, float("inf")):
+        if self.subset is not None and self.subset >= (train_size(self.dataset) or float("inf")):
             object.__setattr__(self, "subset", None)  # the whole set, under the whole set's run id
         if self.epochs is None:
             object.__setattr__(self, "epochs", default_epochs(self.method, self.dataset))
@@ -97,6 +113,7 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay must be 0 or more; got {self.weight_decay}."),
             (1 <= self.width <= 256, f"width must be 1 to 256; got {self.width}."),
             (self.subset is None or self.subset >= 10, f"subset must be at least 10 images; got {self.subset}."),
+            (0 <= self.snapshots <= 100, f"snapshots must be 0 to 100; got {self.snapshots}."),
             (self.device in DEVICE_CHOICES, f"device must be one of {', '.join(DEVICE_CHOICES)}; got {self.device}."),
         ]  # fmt: skip
         for ok, message in checks:
@@ -124,6 +141,8 @@ class TrainConfig:
         another device is the same run), and only the method's own parameters are in it."""
         d = self.to_dict()
         d.pop("device")
+        if not d["snapshots"]:  # a run without snapshots keeps the id it had before snapshots existed
+            d.pop("snapshots")
         d["epochs"] = float(d["epochs"])
         return d
 

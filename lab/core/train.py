@@ -20,6 +20,7 @@ from lab.core.data import Dataset, load_dataset
 from lab.core.device import loss_read_every, pick_device
 from lab.core.methods import Step, get_method
 from lab.core.models import Encoder
+from lab.core.snapshots import Snapshots, Snapshotter
 
 
 class TrainingCancelled(Exception):
@@ -51,6 +52,7 @@ class TrainResult:
     device: str
     steps: int
     method_metrics: dict = field(default_factory=dict)  # the method's own numbers (Method.record, Step.log)
+    snapshots: Snapshots | None = None  # the probe set's features during training (cfg.snapshots)
 
 
 def build_model(cfg: TrainConfig, ds: Dataset) -> Encoder:
@@ -116,9 +118,16 @@ def train(
     aug = AugmentParams.from_strength(cfg.aug_strength)
     gen = make_generator(cfg.seed, device)
     state = method.setup(cfg, ds, device) if method.setup is not None else None
+    make = ds.make_views(device, ds.train_index) if ds.make_views is not None else None
+    snaps = Snapshotter(cfg.snapshots, ds, plan.total_steps, device, cfg.seed) if cfg.snapshots else None
 
     def view(batch_images: torch.Tensor) -> torch.Tensor:
         return augment(batch_images, aug, gen).contiguous(memory_format=torch.channels_last)
+
+    def views(idx: torch.Tensor) -> list[torch.Tensor]:
+        if make is not None:  # a dataset that composes its views (lab.core.dataset.Dataset.make_views)
+            return make(idx, method.n_views, view, gen, dict(cfg.params))
+        return [view(images[idx]) for _ in range(method.n_views)]
 
     loop = _Loop(cfg, plan, device, progress)
     model.train()
@@ -130,8 +139,8 @@ def train(
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(f"Training cancelled at step {loop.step} of {plan.total_steps}; nothing was stored.")  # fmt: skip
             idx = order[b * plan.batch : (b + 1) * plan.batch]
-            s = Step(model, [view(images[idx]) for _ in range(method.n_views)], labels[idx], idx, loop.step,
-                     plan.total_steps, dict(cfg.params), state, view, images)  # fmt: skip
+            s = Step(model, views(idx), labels[idx], idx, loop.step, plan.total_steps, dict(cfg.params), state,
+                     view, images)  # fmt: skip
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(loop.step, plan.total_steps, cfg.lr, loop.warmup)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -140,13 +149,15 @@ def train(
             loss.backward()
             opt.step()
             loop.done(loss.detach(), s.log)
+            if snaps is not None:
+                snaps.take(loop.step, model)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - loop.start
     model.eval()
     extra = {**loop.log_means(), **(method.record(state) if method.record is not None else {})}
     return TrainResult(model, ds, loop.losses, seconds, plan.total_steps * plan.batch / seconds, str(device),
-                       plan.total_steps, extra)  # fmt: skip
+                       plan.total_steps, extra, snaps.taken if snaps is not None else None)  # fmt: skip
 
 
 class _Loop:

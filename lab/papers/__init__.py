@@ -13,7 +13,7 @@ import traceback
 
 from lab.papers.paper import Paper, PaperPage
 
-PAPER_PACKAGES = ("zhang2023", "tilting2025", "sag2025", "sepp2023")  # add a paper: its folder name here
+PAPER_PACKAGES = ("zhang2023", "xue2023", "tilting2025", "sag2025", "sepp2023")  # add a paper: its folder name here
 
 
 def _load() -> tuple[dict[str, Paper], dict[str, str]]:
@@ -37,6 +37,11 @@ def get_paper(key: str) -> Paper:
     return PAPERS[key]
 
 
+def paper_datasets():
+    """The datasets every loaded paper adds (lab.core.data.all_datasets)."""
+    return [d for paper in PAPERS.values() for d in paper.datasets]
+
+
 def paper_methods():
     """The training methods every loaded paper adds (lab.core.methods.all_methods)."""
     return [m for paper in PAPERS.values() for m in paper.methods]
@@ -54,6 +59,7 @@ __all__ = [
     "Paper",
     "PaperPage",
     "get_paper",
+    "paper_datasets",
     "paper_job_kinds",
     "paper_methods",
 ]

@@ -55,6 +55,7 @@ class Paper:
     reproduce: Callable[..., object] | None = None
     job_kinds: tuple[JobKind, ...] = field(default_factory=tuple)
     methods: tuple = ()  # lab.core.methods.Method objects the paper adds to the Train page and the CLI
+    datasets: tuple = ()  # lab.core.data.DatasetSpec objects the paper adds to every dataset choice
     # bench(quick: bool) -> exit status: the paper's speed and memory targets, printed with the peer they
     # are compared against (`python -m lab bench-paper <key> [--quick]`)
     bench: Callable[..., int] | None = None

@@ -44,15 +44,22 @@ def crc32_of(data) -> str:
     return f"{zlib.crc32(memoryview(data)):08x}"
 
 
+STORED_FOLDERS = ("snapshots",)  # subfolders written with the run (the rest are caches added later)
+
+
 def listed_files(folder: Path) -> list[str]:
-    """The files a manifest covers: every plain file directly in the folder but the mutable ones and
-    the manifest itself (derived caches live in subfolders or are recomputed when damaged)."""
-    skip = {MANIFEST, *MUTABLE}
-    return sorted(
-        p.name
-        for p in Path(folder).iterdir()
-        if p.is_file() and p.name not in skip and not p.name.startswith(".")
-    )
+    """The files a manifest covers: every plain file directly in the folder and in STORED_FOLDERS but
+    the mutable ones and the manifest itself (caches added later are recomputed when damaged)."""
+    folder, skip = Path(folder), {MANIFEST, *MUTABLE}
+    names = [p.name for p in folder.iterdir() if p.is_file()]
+    names += [
+        f"{sub}/{p.name}"
+        for sub in STORED_FOLDERS
+        if (folder / sub).is_dir()
+        for p in (folder / sub).iterdir()
+        if p.is_file()
+    ]
+    return sorted(n for n in names if n not in skip and not n.rsplit("/", 1)[-1].startswith("."))
 
 
 def describe(folder: Path, names: list[str] | None = None) -> dict:

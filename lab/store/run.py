@@ -123,6 +123,24 @@ class Run:
     def losses(self) -> np.ndarray:
         return np.asarray(self._array("losses"))
 
+    def label_sets(self) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+        """Every labelling of the run's rows: "class" (what it trained on) and the dataset's other label
+        sets (e.g. "fine" subclasses, "digit"): name -> (labels [N], class names)."""
+        sets = {"class": (self.labels, tuple(self.info.get("classes") or ()))}
+        for name, names in (self.info.get("label_sets") or {}).items():
+            sets[name] = (np.asarray(self._array(f"labels-{name}")), tuple(names))
+        return sets
+
+    def snapshots(self):
+        """The probe set's features during training (lab.core.snapshots.Snapshots), or None when the run
+        was trained without them (`--snapshots N`)."""
+        from lab.core.snapshots import Snapshots
+
+        if not (self.path / "snapshots" / "steps.npy").is_file():
+            return None
+        feats = self._array("snapshots/features")
+        return Snapshots(self._array("snapshots/rows"), self._array("snapshots/steps").tolist(), list(feats))
+
     def images(self) -> torch.Tensor:
         """uint8 [N, C, H, W] images of the evaluation rows, in the stored order."""
         ds = load_dataset(self.config.dataset, self.config.subset, self.config.seed)

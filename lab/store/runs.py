@@ -321,6 +321,8 @@ class RunStore:
             "run_id": run_id(cfg),
             "code_version": code_version(),
             "data_source": ds.source,
+            "classes": list(ds.classes),
+            "label_sets": {k: list(names) for k, (_, _, names) in ds.extra_labels.items()},
             "device": result.device,
             "finished_at": time.time(),
             "train_seconds": round(result.train_seconds, 2),
@@ -329,10 +331,18 @@ class RunStore:
             "features": h.astype(np.float32),
             "embeddings": z.astype(np.float16 if z.shape[1] > 256 else np.float32),
             "labels": labels.astype(np.int64),
+            **{
+                f"labels-{k}": np.r_[tr.numpy(), te.numpy()].astype(np.int64)
+                for k, (tr, te, _) in ds.extra_labels.items()
+            },
             "is_test": is_test,
             "index": index.astype(np.int64),
             "losses": np.asarray(result.losses, dtype=np.float32),
         }
+        if result.snapshots is not None and result.snapshots.steps:  # lab.core.snapshots's format
+            arrays.update({"snapshots/rows": result.snapshots.rows.astype(np.int64),
+                           "snapshots/steps": np.asarray(result.snapshots.steps, np.int64),
+                           "snapshots/features": result.snapshots.stacked()})  # fmt: skip
         state = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
         return self._write_atomically(run_id(cfg), meta, metrics, arrays, state)
 
@@ -342,7 +352,8 @@ class RunStore:
                 self.root / rid, make_room=self._quarantine
             ) as tmp:  # a stale folder moves aside
                 save_file(state, tmp / "weights.safetensors")
-                for name, arr in arrays.items():
+                for name, arr in arrays.items():  # a name may be in a subfolder: "snapshots/steps"
+                    (tmp / name).parent.mkdir(exist_ok=True)
                     np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
                 (tmp / "config.json").write_text(json.dumps(meta, indent=2))
                 (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))

@@ -22,6 +22,7 @@ FIELD_TEXT = {
     "lr": lambda v: f"lr={v:g}",
     "weight_decay": lambda v: f"wd={v:g}",
     "seed": lambda v: f"seed {v}",
+    "snapshots": lambda v: f"{v} snapshots",
     "temperature": lambda v: f"T={v:g}",
     "alpha": lambda v: f"α={v:g}",
 }

@@ -193,8 +193,9 @@ def test_a_failing_job_shows_a_readable_error_and_the_page_stays_usable(tmp_path
 
 def test_missing_fashion_mnist_still_opens_and_says_how_to_get_it(empty_env, monkeypatch, tmp_path):
     import lab.core.data
+    import lab.core.sources
 
-    monkeypatch.setattr(lab.core.data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(lab.core.sources, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
     monkeypatch.setattr(lab.core.data, "_LOADED", {})
     monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "nothing"))
     monkeypatch.setenv("LAB_NO_DOWNLOAD", "1")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab.core import data
+from lab.core import data, sources
 from lab.core.data import DatasetUnavailable, load_dataset, read_idx
 
 HAS_FASHION = (data.DEBIAN_FASHION_DIR / "train-images-idx3-ubyte.gz").exists()
@@ -50,12 +50,12 @@ def test_read_idx_parses_and_rejects_truncated_files(tmp_path):
 
 
 def test_missing_fashion_mnist_names_the_three_ways_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(sources, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
     monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LAB_NO_DOWNLOAD", "1")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DatasetUnavailable) as err:
-        data._load_fashion(download=True)
+        sources.load_fashion(download=True)
     msg = str(err.value)
     assert (
         "apt-get install -y dataset-fashion-mnist" in msg and "LAB_DATA_DIR" in msg and "torchvision" in msg
@@ -71,7 +71,7 @@ def test_fashion_mnist_loads_from_lab_data_dir_layout(tmp_path, monkeypatch):
         with gzip.open(tmp_path / f"{split}-labels-idx1-ubyte.gz", "wb") as f:
             f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", n) + bytes([0, 1, 2]))
     monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path))
-    ds = data._load_fashion(download=False)
+    ds = sources.load_fashion(download=False)
     assert len(ds.train_labels) == 3 and str(tmp_path) in ds.source
 
 

@@ -1,0 +1,71 @@
+"""Snapshots of a run's representation during training: the backbone features of a fixed,
+class-balanced probe set of its images, N times evenly over training.
+
+What the subclass-accuracy curve over training (Xue et al. 2023: subclass features learned early,
+unlearned later) and the training movie are drawn from. Stored with the run (lab.store.runs) as
+
+  <run>/snapshots/rows.npy      int64 [M]       rows of the run (its evaluation rows) in the probe set
+  <run>/snapshots/steps.npy     int64 [S]       the training step after which each snapshot was taken
+  <run>/snapshots/features.npy  float16 [S, M, F] backbone features h of those rows at each snapshot
+
+float16 halves the files; the probes on them lose nothing measurable at F = 128 [L].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lab.core.models import embed
+
+SNAPSHOT_IMAGES = 5_000  # rows in the probe set [L]
+
+
+def snapshot_rows(labels: np.ndarray, n: int = SNAPSHOT_IMAGES, seed: int = 0) -> np.ndarray:
+    """Sorted rows of a seeded, class-balanced probe set of n of the given rows (all when fewer)."""
+    labels = np.asarray(labels)
+    if n >= len(labels):
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    share = [n // len(classes) + (1 if i < n % len(classes) else 0) for i in range(len(classes))]
+    picks = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, share, strict=True)]
+    return np.sort(np.concatenate(picks))
+
+
+def snapshot_steps(total_steps: int, count: int) -> list[int]:
+    """The steps (1-based, after that many steps) of `count` snapshots evenly over training, the last
+    at the end."""
+    if count < 1:
+        return []
+    return sorted({max(1, round(total_steps * k / count)) for k in range(1, count + 1)})
+
+
+@dataclass
+class Snapshots:
+    rows: np.ndarray  # [M] rows of the run's evaluation images (train rows, then test rows)
+    steps: list[int]  # [S]
+    features: list[np.ndarray]  # S x [M, F] float16
+
+    def stacked(self) -> np.ndarray:
+        return np.stack(self.features) if self.features else np.zeros((0, len(self.rows), 0), np.float16)
+
+
+class Snapshotter:
+    """Takes a run's snapshots at their steps during training; `take(step, model)` after each step."""
+
+    def __init__(self, count: int, ds, total_steps: int, device: torch.device, seed: int):
+        labels = torch.cat([ds.train_labels, ds.test_labels]).numpy()
+        self.rows = snapshot_rows(labels, seed=seed)
+        self.images = torch.cat([ds.train_images, ds.test_images])[torch.from_numpy(self.rows)]
+        self.due = set(snapshot_steps(total_steps, count))
+        self.device = device
+        self.taken = Snapshots(self.rows, [], [])
+
+    def take(self, step: int, model) -> None:
+        if step in self.due:
+            h, _ = embed(model, self.images, self.device)  # eval mode inside; the model is put back after
+            self.taken.steps.append(step)
+            self.taken.features.append(h.numpy().astype(np.float16))

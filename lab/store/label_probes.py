@@ -1,0 +1,82 @@
+"""Probes of every label set of a run: what a linear probe and a kNN probe read off its features for
+each labelling its dataset carries ("class", what it trained on, and e.g. "fine" subclasses, "digit"),
+on h and on z, beside the pixel baseline. Cached with the run:
+
+  <run>/analysis/v<LABEL_PROBES_VERSION>/label-probes.json
+
+Linear [P]: the lab's fixed-C logistic regression (lab.measures.probes.scores.linear_accuracy); kNN
+[L, standard]: k = 20 cosine. Each fits on up to PROBE_TRAIN_ROWS stratified training rows and scores
+every test row [L: keeps each probe within seconds on 2 cores]. docs/science.md, "Probes per label set".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lab.measures.features import stratified_subsample
+from lab.measures.probes.scores import knn_accuracy, linear_accuracy
+from lab.store.atomic import save_json_atomically
+from lab.store.baselines import PIXELS_NAME
+from lab.store.derived import derived_path, load_json
+
+LABEL_PROBES_VERSION = 1
+PROBE_TRAIN_ROWS = 10_000
+SPACES = ("backbone", "projector")
+
+
+def _path(run):
+    return derived_path(run, "label-probes.json", LABEL_PROBES_VERSION)
+
+
+def probe_rows(x: np.ndarray, labels: np.ndarray, is_test: np.ndarray, seed: int = 0) -> dict:
+    """Linear and kNN test accuracy of labels [N] from features x [N, d]: fit on up to PROBE_TRAIN_ROWS
+    stratified training rows, score on every test row."""
+    test = np.asarray(is_test)
+    tr_rows = np.flatnonzero(~test)
+    tr_rows = tr_rows[stratified_subsample(labels[tr_rows], PROBE_TRAIN_ROWS, seed)]
+    te_rows = np.flatnonzero(test)
+    a = (x[tr_rows], labels[tr_rows], x[te_rows], labels[te_rows])
+    return {
+        "linear": linear_accuracy(*a),
+        "knn": knn_accuracy(*a),
+        "n_fit": len(tr_rows),
+        "n_test": len(te_rows),
+    }
+
+
+def stored_label_probes(run) -> list[dict] | None:
+    rows = load_json(_path(run))
+    return rows if isinstance(rows, list) else None
+
+
+def label_probes(run, pixels=None, progress: Callable[[float, str], None] | None = None) -> list[dict]:
+    """Every label set of the run probed on h and z (and on the pixel baseline's features when given),
+    cached: [{"representation", "space", "labels", "classes", "linear", "knn", "n_fit", "n_test"}]."""
+    cached = stored_label_probes(run)
+    if cached is not None:
+        return cached
+    sets = run.label_sets()
+    jobs = [(run, space) for space in SPACES] + ([(pixels, "pixels")] if pixels is not None else [])
+    out, total = [], len(jobs) * len(sets)
+    for r, space in jobs:
+        x = r.features("backbone" if space == "pixels" else space)
+        for name, (labels, classes) in sets.items():
+            if progress is not None:
+                progress(len(out) / total, f"Probing the {name} labels on {space}...")
+            out.append({"representation": PIXELS_NAME if space == "pixels" else run.id, "space": space,
+                        "labels": name, "classes": len(classes) or int(labels.max()) + 1,
+                        **probe_rows(x, labels, run.is_test)})  # fmt: skip
+    save_json_atomically(_path(run), out)
+    return out
+
+
+def probe_value(
+    rows: list[dict] | None, labels: str, space: str = "backbone", probe: str = "linear"
+) -> float | None:
+    """One number of a label-probes table (None when it lacks it)."""
+    for r in rows or ():
+        if r["labels"] == labels and r["space"] == space:
+            return r[probe]
+    return None

@@ -13,6 +13,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent / "
 import streamlit as st  # noqa: E402
 
 from lab.papers import FAILED, PAPERS  # noqa: E402
+from lab.sweep.background import resume_sweeps  # noqa: E402
 from pages.ui import state  # noqa: E402
 from pages.ui.charts import screen_probe  # noqa: E402
 from pages.ui.progress import ensure_scores  # noqa: E402
@@ -33,6 +34,7 @@ PAGES = {
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
         st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare:"),
+        st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
     ],
 }
 analyses = [st.Page("pages/claims.py", title="Paper claims", icon=":material/fact_check:")]
@@ -51,6 +53,7 @@ page = st.navigation(PAGES)
 # `python -m lab bench-browser`: the first page still appears within ~6 s.
 state.manager().start_warm_up()
 state.manager().lay_out_maps(state.list_runs())  # idle work: stored runs' maps, newest first, once
+resume_sweeps(state.manager())  # a sweep the last app stopped mid-way goes on (once per process)
 selected = sidebar()
 if selected is not None:
     ensure_scores(selected, show=False)  # a run stored before its scores (e.g. the app stopped mid-scoring)

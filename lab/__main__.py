@@ -1,4 +1,4 @@
-"""The command line: python -m lab {train, runs, reproduce, bench, ...}.
+"""The command line: python -m lab {train, runs, sweep, reproduce, bench, ...}.
 
 Its choices come from the registries: datasets (lab.core.data), methods and their parameters
 (lab.core.methods: one flag per parameter), papers (lab.papers), so a new method or paper needs
@@ -13,14 +13,14 @@ import sys
 import time
 
 from lab.core.config import TrainConfig, default_epochs
-from lab.core.data import DATASETS, DatasetUnavailable
+from lab.core.data import DatasetUnavailable, all_datasets
 from lab.core.methods import all_methods, all_params
 from lab.core.models import ENCODERS
 from lab.core.train import TrainingCancelled, TrainingDiverged
 from lab.measures.probes.knn import KNN_K
 
 FIELD_HELP = {
-    "dataset": f"one of {', '.join(DATASETS)}",
+    "dataset": f"one of {', '.join(all_datasets())}",
     "subset": "class-balanced training subset size (default: all)",
     "encoder": f"one of {', '.join(ENCODERS)}",
     "embedding_size": "projector output size p, 2-2048",
@@ -143,6 +143,67 @@ def cmd_runs(args) -> int:
     return 1 if args.verify and found.damaged else 0
 
 
+def parse_axes(over: list[str], base: dict) -> dict:
+    """--over NAME=V1,V2,... (repeatable) -> {name: [values]}, each value typed like the base config's
+    (a field left None, like subset or epochs, takes numbers; "none" gives None)."""
+    types = {f.name: {"int | None": int, "float | None": float}.get(str(f.type), type(f.default))
+             for f in dataclasses.fields(TrainConfig)} | {n: type(p.default) for n, p in all_params().items()}  # fmt: skip
+    from lab.core.config import dataset_params
+
+    types |= {n: type(p.default) for n, p in dataset_params().items()}
+    axes = {}
+    for item in over or ():
+        name, sep, values = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not values.strip():
+            raise ValueError(
+                f"--over {item!r}: write NAME=V1,V2,... (e.g. --over embedding_size=2,8,32,128)."
+            )
+        kind = types.get(name, str)
+        try:
+            axes[name] = [None if v.strip().lower() == "none" else kind(v.strip()) for v in values.split(",")]
+        except ValueError as exc:
+            raise ValueError(f"--over {item!r}: {exc}") from exc
+    return axes
+
+
+def cmd_sweep(args) -> int:
+    from lab.store.runs import RunStore
+    from lab.sweep.grid import Sweep, check_budget, plan
+    from lab.sweep.report import sweep_table
+    from lab.sweep.runner import run_sweep, run_sweep_on_ray
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params())
+    base = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    config_from_args(args)  # the shared settings are checked before the axes
+    sweep = Sweep(base, parse_axes(args.over, base))
+    store = RunStore(args.runs_dir)
+    p = plan(sweep, store)
+    left = len(p.configs) - len(p.stored)
+    print(f"Sweep {sweep.id}: {len(p.configs)} runs ({len(p.stored)} stored, {left} to train), "
+          f"about {p.seconds / 60:.1f} min here.", file=sys.stderr)  # fmt: skip
+    if args.dry_run:
+        check_budget(p, args.budget_minutes)
+        return 0
+    if args.ray:
+        run_sweep_on_ray(sweep, store, args.ray, log=lambda s: print(s, file=sys.stderr),
+                         budget_minutes=args.budget_minutes, num_cpus=args.ray_cpus)  # fmt: skip
+    else:
+        from tqdm import tqdm
+
+        with tqdm(
+            total=1000, unit="‰", file=sys.stderr, dynamic_ncols=True, bar_format="{percentage:3.0f}%|{bar}| {desc}"
+        ) as bar:
+
+            def show(sp) -> None:
+                bar.set_description_str(sp.text, refresh=False)
+                bar.update(round(1000 * sp.fraction) - bar.n)
+
+            run_sweep(sweep, store, progress=show, budget_minutes=args.budget_minutes)
+    print(sweep_table(sweep, store))
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from lab.papers import get_paper
 
@@ -190,6 +251,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--verify", action="store_true", help="check every file's checksum against the run's manifest"
     )
     p.set_defaults(func=cmd_runs)
+    p = sub.add_parser("sweep", help="train a grid of configs (reusing stored runs; run it again to resume)",
+                       description="The flags of `train` set what every run shares; each --over NAME=V1,V2,... adds "
+                       "an axis. Example: python -m lab sweep --dataset digit-on-fashion-mnist --subset 10000 "
+                       "--over method=simclr,supcon,joint --over embedding_size=2,8,32,128 --budget-minutes 15")  # fmt: skip
+    _add_train_args(p)
+    p.add_argument(
+        "--over",
+        action="append",
+        metavar="NAME=V1,V2",
+        help="an axis: a config field or parameter and its values",
+    )
+    p.add_argument(
+        "--budget-minutes", type=float, default=None, help="refuse the sweep when its estimate is longer"
+    )
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="run each config as a Ray task: 'local' or a cluster's address",
+    )
+    p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a --ray local instance (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and its estimate, train nothing")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"
     )

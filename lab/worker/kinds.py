@@ -16,7 +16,7 @@ from collections.abc import Callable
 from lab.core.config import TrainConfig, default_config
 from lab.core.data import DatasetUnavailable
 from lab.core.registry import by_name
-from lab.core.train import Progress, warm_up_training
+from lab.core.train import Progress, TrainingCancelled, warm_up_training
 from lab.worker.job import JobKind, JobRequest
 
 PROGRESS_EVERY_S = 0.5
@@ -117,6 +117,42 @@ def _pairs(req: JobRequest) -> None:
     req.done("Pairs ready.")
 
 
+def _label_probes(req: JobRequest) -> None:
+    from lab.store.baselines import pixel_baseline_of
+    from lab.store.label_probes import label_probes
+
+    label_probes(req.run, pixel_baseline_of(req.run), progress=req.fraction)
+    req.done("Probes ready.")
+
+
+def _sweep(req: JobRequest) -> None:
+    """One run of a sweep (its first missing config), then done with how many are left: the app queues
+    the sweep again behind whatever else was asked for meanwhile (lab.worker.manager)."""
+    from lab.sweep.grid import Sweep, save_sweep
+    from lab.sweep.runner import train_next
+
+    sweep = Sweep(**req.params["sweep"])
+    last = [0.0]
+
+    def report(sp) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            req.fraction(sp.fraction, sp.text)
+
+    save_sweep(sweep, req.store, "running")
+    try:
+        run, left = train_next(sweep, req.store, report, req.should_stop)
+    except TrainingCancelled:
+        save_sweep(sweep, req.store, "cancelled")
+        raise
+    if left == 0:
+        save_sweep(sweep, req.store, "done")
+    n = len(sweep.configs())
+    req.done(f"Sweep: {n - left} of {n} runs stored." if left else f"Sweep done: all {n} runs stored.",
+             left=left, trained=run.id if run else None)  # fmt: skip
+
+
 CORE_KINDS = (
     JobKind("warm-up", _warm_up, "numba's UMAP kernels, torch's optimiser code, the default pixel baseline"),
     JobKind("train", _train, "train a config (or load it when stored), then store its run"),
@@ -124,6 +160,12 @@ CORE_KINDS = (
     JobKind("scores", _scores, "the scores a run stored with deferred scoring lacks"),
     JobKind("table", _table, "the exact kNN table of a run's space"),
     JobKind("pairs", _pairs, "the cross-class nearest pairs of a run's space"),
+    JobKind(
+        "sweep", _sweep, "the next missing run of a sweep (the app queues the sweep again until none is left)"
+    ),
+    JobKind(
+        "label-probes", _label_probes, "linear and kNN probes of every label set of a run, on h, z and pixels"
+    ),
 )
 
 

@@ -1,13 +1,12 @@
 """Background work for the app: training, then the run's kNN table and map, one job at a time.
 
-The app must never freeze while a model trains, so every heavy step runs in ONE long-lived
-worker process (`python -m lab.worker`, lab.worker.process), and the pages only read `Job` objects (progress, ETA,
-loss history, errors) that a thread of the app keeps up to date from the worker's messages.
-Why a process and not a thread: measured here, training in a thread of the Streamlit server
-ran 7x slower than the CLI (the server's threads and the training loop share one interpreter
-lock, and torch's two threads stall when anything else holds a core); and numba compiles
-(UMAP) parse Python source in a way that is not thread-safe on Python 3.11.7 next to
-Streamlit's own script parsing ("AST constructor recursion depth mismatch").
+The app must never freeze while a model trains, so every heavy step runs in ONE long-lived worker process
+(`python -m lab.worker`, lab.worker.process), and the pages only read `Job` objects (progress, ETA, loss
+history, errors) that a thread of the app keeps up to date from the worker's messages. Why a process and
+not a thread: measured here, training in a thread of the Streamlit server ran 7x slower than the CLI (the
+server's threads and the training loop share one interpreter lock, and torch's two threads stall when
+anything else holds a core); and numba compiles (UMAP) parse Python source in a way that is not thread-
+safe on Python 3.11.7 next to Streamlit's own script parsing ("AST constructor recursion depth mismatch").
 
 - Jobs are keyed: a training job by its run id, a map job by run id and space. Asking for a key
   already queued or running returns that job, so two tabs or sessions asking for the same config
@@ -116,6 +115,7 @@ class _Worker:
                         self.cv.wait(left)
                 if job.state != "queued":
                     continue
+            job._finished.clear()  # a sweep comes back here once per run
             job.state, job.started_at, job.message = "running", time.time(), "Starting..."
             job._cancel_hook = lambda key=job.key: (self.release(), self._send({"op": "cancel", "key": key}))
             self.current = job
@@ -215,6 +215,15 @@ def _apply(job: Job, event: dict) -> None:
         job.error = event.get("error")
         if kind == "done" and job.kind == "train":
             get_manager(job.root)._after_training(job, event.get("needs", []))  # before the next job starts
+        if kind == "done" and job.kind == "sweep":
+            mgr = get_manager(job.root)
+            if event.get("trained"):  # its map, when nothing else waits
+                mgr.request_map_of(event["trained"], idle=True)
+            if event.get("left"):  # back in line, behind what was asked for meanwhile
+                job.state, job.fraction = "queued", None
+                job._finished.set()
+                _WORKER.submit(job)
+                return
         job.state, job.finished_at = kind, time.time()
         job._finished.set()
 
@@ -252,6 +261,22 @@ class JobManager:
         from lab.store.maps import stored_map
 
         return [self.request_map(r, idle=True) for r in runs[:limit] if stored_map(r, "backbone") is None]
+
+    def request_map_of(self, rid: str, idle: bool = False) -> Job | None:
+        """request_map for a run given by id (None when it cannot be read)."""
+        try:
+            return self.request_map(self.store.load(rid, check_arrays=False), idle=idle)
+        except (ValueError, OSError):
+            return None
+
+    def submit_sweep(self, sweep) -> Job:
+        """Queue a sweep (lab.sweep.grid.Sweep): one run per turn, queued again until none is left, so that
+        maps and probes asked for meanwhile go between two runs. Its budget is the caller's check."""
+        from lab.sweep.grid import save_sweep
+
+        save_sweep(sweep, self.store, "running")
+        title = f"sweep of {len(sweep.configs())} runs"
+        return self._enqueue(Job(f"sweep/{sweep.id}", "sweep", title, params={"sweep": sweep.to_dict()}))
 
     def request_scores(self, run: Run, front: bool = False) -> Job:
         """Queue the scores a run stored with deferred scoring lacks (or return the job already queued)."""

@@ -1,0 +1,43 @@
+"""AppTest for the Sweeps page: the plan and its estimate before anything trains, the refusal of a sweep
+over its budget, a two-run digits sweep trained through the worker, and its lines."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import page, texts, wait_for
+
+
+def _widget(at, kind: str, key: str):
+    return next(w for w in getattr(at, kind) if w.key == key)
+
+
+def test_a_sweep_over_its_budget_is_refused_with_its_estimate(empty_env):
+    at = page("sweeps")
+    assert not at.exception
+    assert "No sweep yet" in texts(at)
+    _widget(at, "selectbox", "sw_dataset").set_value("digits").run()
+    _widget(at, "multiselect", "sw_sizes").set_value([2, 4, 8, 16, 32, 64, 128, 256, 512]).run()
+    _widget(at, "number_input", "sw_seeds").set_value(10).run()
+    _widget(at, "number_input", "sw_budget").set_value(1).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "over its budget of 1 minutes" in errors and "would take about" in errors
+    assert "**270 runs**" in texts(at)
+    assert _widget(at, "button", "sw_start").disabled
+
+
+@pytest.mark.slow
+def test_a_small_sweep_trains_in_the_background_and_draws_its_lines(empty_env):
+    at = page("sweeps")
+    _widget(at, "selectbox", "sw_dataset").set_value("digits").run()
+    _widget(at, "number_input", "sw_epochs-digits").set_value(1.0).run()
+    _widget(at, "multiselect", "sw_methods").set_value(["simclr"]).run()
+    _widget(at, "multiselect", "sw_sizes").set_value([2, 8]).run()
+    assert "**2 runs**" in texts(at)
+    _widget(at, "button", "sw_start").click().run()
+    at = wait_for(at, lambda a: "All 2 runs stored." in texts(a), timeout=240)
+    at.run()
+    assert not at.exception and not at.error
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"simclr"' in spec and "embedding size p" in spec
+    assert "digits: embedding size p (2) · done" in [o for o in _widget(at, "selectbox", "sw_pick").options]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lab.measures.features import l2_normalize
+from lab.measures.features import l2_normalize, torch_threads
 from lab.measures.graphs import (
     GraphStats,
     force_layout,
@@ -95,10 +95,11 @@ def walks_from(rep, nb: Neighbourhood, space: str = "backbone", k: int = WALK_K,
     if t < 1:
         raise ValueError(f"a walk needs at least 1 step; got t = {t}.")
     x = torch.from_numpy(l2_normalize(rep.features(space)[nb.rows]))
-    p = transition_matrix(gaussian_knn_kernel(x, k, bandwidth))
-    gen = torch.Generator().manual_seed(seed)
-    paths = sample_walks(p, torch.zeros(n_walks, dtype=torch.long), t, gen).numpy()
-    diag = torch.diagonal(walk_matrix(p, t)).numpy()
+    with torch_threads(1):  # small ops: one thread beside the server (lab.papers.sag2025.losses says why)
+        p = transition_matrix(gaussian_knn_kernel(x, k, bandwidth))
+        gen = torch.Generator().manual_seed(seed)
+        paths = sample_walks(p, torch.zeros(n_walks, dtype=torch.long), t, gen).numpy()
+        diag = torch.diagonal(walk_matrix(p, t)).numpy()
     n_classes = int(np.asarray(rep.labels).max()) + 1
     ends = nb.labels[paths[:, -1]]
     return Walks(paths, walk_precision(paths[:, 0], paths[:, -1], nb.labels), np.bincount(ends, minlength=n_classes),

@@ -6,11 +6,13 @@ are the lab's reading [L] (spec 1, docs/science.md, "SAG-VICReg"). VICReg itself
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
 
 from lab.core.vicreg import invariance, vicreg_loss
+from lab.measures.features import torch_threads
 from lab.measures.graphs import gaussian_knn_kernel, sample_walks, transition_matrix, walk_matrix
 
 
@@ -37,7 +39,10 @@ class BatchWalks:
 def batch_walks(y1: torch.Tensor, k: int, t: int, expected: bool, generator: torch.Generator | None = None) -> BatchWalks:  # fmt: skip
     """Walks from every point of a batch on the kNN Gaussian graph of its stop-gradient view-1 expander
     outputs y1 [B, d] (spec 1, SAG steps 1-3): one t-step walk per point, and P^t when `expected`."""
-    with torch.autocast(y1.device.type, enabled=False):  # float32 distances and P^t, also under bf16 training
+    # One thread on the CPU: these small ops ran 13-20x slower on 2 threads than on 1 while another process
+    # used a core (176-268 ms against 11-13 ms per 512-image batch, measured); float32 under bf16 training.
+    threads = torch_threads(1) if y1.device.type == "cpu" else contextlib.nullcontext()
+    with threads, torch.autocast(y1.device.type, enabled=False):
         p = transition_matrix(gaussian_knn_kernel(y1.detach().float(), k))
         paths = sample_walks(p, torch.arange(len(y1), device=y1.device), t, generator)
         return BatchWalks(paths, walk_matrix(p, t) if expected else None)

@@ -12,7 +12,7 @@ import dataclasses
 import sys
 import time
 
-from lab.core.config import TrainConfig, default_epochs
+from lab.core.config import TrainConfig, dataset_params, default_epochs
 from lab.core.data import DatasetUnavailable, all_datasets
 from lab.core.methods import all_methods, all_params
 from lab.core.models import ENCODERS
@@ -28,7 +28,14 @@ FIELD_HELP = {
     "epochs": f"default: {default_epochs('simclr'):g} for two-view methods, {default_epochs('supervised'):g} "
     f"for supervised, {default_epochs('simclr', 'digits'):g} on digits",
     "device": "auto (CUDA, then MPS, then CPU), cpu, cuda or mps",
+    "snapshots": "record the backbone features of a fixed class-balanced probe set (about 5,000 images) this "
+    "many times evenly over training (0: none); the subclass curve and the training movie read them",
 }
+
+
+def _escaped(text: str) -> str:
+    """argparse reads '%' in a help text as a format: a declared help saying "10 %" must not break --help."""
+    return text.replace("%", "%%")
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
@@ -41,16 +48,20 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         help_text = FIELD_HELP.get(f.name, "")
         if f.name == "method":
             help_text = "; ".join(f"{m.name}: {m.summary}" for m in methods.values())
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=help_text)
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=_escaped(help_text))
+    for param in dataset_params().values():
+        users = ", ".join(d for d, spec in all_datasets().items() if param in spec.params)
+        p.add_argument(f"--{param.name.replace('_', '-')}", type=type(param.default), default=None,
+                       help=_escaped(f"{param.help} {param.tag} (datasets: {users}; default {param.default})"))  # fmt: skip
     for param in all_params().values():
         users = ", ".join(m.name for m in methods.values() if param in m.params)
         p.add_argument(f"--{param.name.replace('_', '-')}", type=type(param.default), default=None,
                        choices=param.choices or None,
-                       help=f"{param.help} {param.tag} (methods: {users}; default {param.default})")  # fmt: skip
+                       help=_escaped(f"{param.help} {param.tag} (methods: {users}; default {param.default})"))  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params())
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params()) | set(dataset_params())
     return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})
 
 
@@ -173,7 +184,7 @@ def cmd_sweep(args) -> int:
     from lab.sweep.report import sweep_table
     from lab.sweep.runner import run_sweep, run_sweep_on_ray
 
-    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params())
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params()) | set(dataset_params())
     base = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     config_from_args(args)  # the shared settings are checked before the axes
     sweep = Sweep(base, parse_axes(args.over, base))

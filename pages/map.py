@@ -8,6 +8,7 @@ from lab.store.neighbours import neighbours_of, prepare_search
 from lab.view.labels import run_label
 from lab.view.thumbnails import thumbnail
 from pages.ui import state
+from pages.ui.axis import axis_sliders
 from pages.ui.charts import SPACE_LABELS, map_figure, plotly_config, with_marks
 from pages.ui.images import class_examples, describe_row, neighbour_grid, pairs_grid
 from pages.ui.progress import ensure_map, ensure_pairs
@@ -36,6 +37,7 @@ if run is None:
 
 root, names = state.runs_root(), state.class_names(run.config.dataset)
 st.markdown(f"**{run_label(run, score=False)}** · run `{run.id}` · {len(run.labels):,} images")
+axis_sliders(run, "map")  # a sweep's runs: embedding size or strength as a slider
 space = st.segmented_control("Embedding space", ["backbone", "projector"], default="backbone",
                              format_func=SPACE_LABELS.get, key="map_space",
                              help="Backbone features h are what probes use; projector embeddings z are where "

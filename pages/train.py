@@ -6,10 +6,11 @@ import streamlit as st
 
 from lab.core.augment import describe_strength, preview_views
 from lab.core.config import TrainConfig, default_epochs
-from lab.core.data import FASHION_HOWTO, class_examples, load_dataset
+from lab.core.data import FASHION_HOWTO, class_examples, get_dataset_spec, load_dataset
 from lab.core.device import default_run_duration, pick_device
 from lab.core.methods import all_methods
 from lab.core.models import ENCODERS
+from lab.core.snapshots import MAX_SNAPSHOTS
 from lab.core.train import plan_steps
 from lab.store.maps import stored_map
 from lab.store.runs import RunStore, run_id
@@ -126,6 +127,17 @@ else:
                 st.rerun()
 
 
+def param_widget(p, key: str):
+    """The widget of one declared option (lab.core.methods.Param): a select box, a slider or a number."""
+    label, help_text = p.label or p.name, f"{p.help} {p.tag}"
+    if p.choices:
+        return st.selectbox(label, p.choices, index=p.choices.index(p.default), help=help_text, key=key)
+    if p.step is not None:
+        lo, hi = p.ui_range or (p.low, p.high)
+        return st.slider(label, float(lo), float(hi), float(p.default), float(p.step), help=help_text, key=key)
+    return st.number_input(label, value=p.default, help=help_text, key=key)
+
+
 # ---- controls ------------------------------------------------------------------------------
 if st.session_state.get("t_dataset", available[0]) not in available:  # a dataset no longer here
     del st.session_state["t_dataset"]
@@ -155,22 +167,13 @@ with left:
     )
     embedding_size = st.select_slider("Embedding size (projector output p)", EMBEDDING_SIZES, value=D.embedding_size,
                                       help="The size of z, where the contrastive loss is computed.")  # fmt: skip
-    params = {}  # the method's own hyper-parameters, one widget each, from its declaration
-    cols = st.columns(2) if methods[method].params else []
-    for i, p in enumerate(methods[method].params):
-        label, help_text = p.label or p.name, f"{p.help} {p.tag}"
-        key = f"t_param-{method}-{p.name}"
+    params = {}  # the method's and the dataset's own options, one widget each, from their declarations
+    declared = [(p, f"t_param-{method}-{p.name}") for p in methods[method].params]
+    declared += [(p, f"t_data-{dataset}-{p.name}") for p in get_dataset_spec(dataset).params]
+    cols = st.columns(2) if declared else []
+    for i, (p, key) in enumerate(declared):
         with cols[i % 2]:
-            if p.choices:
-                params[p.name] = st.selectbox(
-                    label, p.choices, index=p.choices.index(p.default), help=help_text, key=key
-                )
-            elif p.step is not None:
-                lo, hi = p.ui_range or (p.low, p.high)
-                params[p.name] = st.slider(label, float(lo), float(hi), float(p.default), float(p.step), help=help_text,
-                                           key=key)  # fmt: skip
-            else:
-                params[p.name] = st.number_input(label, value=p.default, help=help_text, key=key)
+            params[p.name] = param_widget(p, key)
     c1, c2, c3 = st.columns(3)
     # Each dataset (and method: supervised sees one view per image, so it runs 3 epochs) has its own
     # defaults, passed as the inputs' values under keys of their own rather than written into
@@ -185,9 +188,14 @@ with left:
     # on Start that arrives with the change was made before the user saw them: catch it below.
     shown_before = st.session_state.get("t_shown")
     st.session_state["t_shown"] = (dataset, method)
-    with st.expander("Optimiser"):
+    with st.expander("Optimiser and recording"):
         lr = st.number_input("Learning rate (AdamW, cosine decay)", 1e-5, 1.0, D.lr, format="%.4f")
         weight_decay = st.number_input("Weight decay", 0.0, 1.0, D.weight_decay, format="%.4f")
+        snapshots = st.number_input("Snapshots during training", 0, MAX_SNAPSHOTS, D.snapshots, key="t_snapshots",
+                                    help="Record the backbone features of a fixed class-balanced probe set (about "
+                                         "5,000 images) this many times, evenly over training (0: none). The "
+                                         "subclass curve (Methods side by side) reads them; a few % of training "
+                                         "time.")  # fmt: skip
 
 with right:
     st.subheader("Augmentation")
@@ -222,7 +230,8 @@ try:
     cfg = TrainConfig(
         dataset=dataset, subset=int(subset) or None, method=method, encoder=encoder, width=int(width),
         embedding_size=int(embedding_size), aug_strength=float(strength), batch_size=int(batch_size),
-        epochs=float(epochs), lr=float(lr), weight_decay=float(weight_decay), seed=int(seed), **params,
+        epochs=float(epochs), lr=float(lr), weight_decay=float(weight_decay), seed=int(seed),
+        snapshots=int(snapshots), **params,
     )  # fmt: skip
 except ValueError as exc:
     st.error(f"This config cannot be trained: {exc}")

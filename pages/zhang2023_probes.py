@@ -11,11 +11,14 @@ from lab.papers.zhang2023.constants import CITE, KEY
 from lab.papers.zhang2023.probes import stored_probe_table
 from lab.store import export
 from lab.store.baselines import pixel_baseline_of
+from lab.store.label_probes import stored_label_probes
 from lab.store.neighbours import same_images
 from lab.view import figures
 from lab.view.labels import run_label
+from lab.view.sweep_figures import label_probe_figure
 from lab.view.tables import probe_rows
 from pages.ui import state
+from pages.ui.axis import axis_sliders
 from pages.ui.charts import PALETTE
 from pages.ui.progress import ensure_result
 from pages.ui.reports import stored_report
@@ -39,6 +42,17 @@ if run is None:
     stored_report(KEY)
     st.stop()
 
+axis_sliders(run, "probes")  # a sweep's runs: embedding size or strength as a slider
+
+sets = run.label_sets()
+st.subheader(f"This run, every label set: {', '.join(sets)}")
+st.caption("A linear probe per label set the dataset carries, on the backbone h, the projector z and the raw "
+           "pixels (PCA-64), fitted on up to 10,000 class-balanced training images and scored on every test image "
+           "[L]. Fast enough to follow the slider above.")  # fmt: skip
+label_rows = ensure_result(stored_label_probes(run), "label-probes", run, "probes per label set")
+if label_rows:
+    st.plotly_chart(figures.chart(label_probe_figure(label_rows)), key="probe_label_sets", theme=None)
+st.subheader("Probes per label budget, beside other runs")
 root = state.runs_root()
 runs = state.list_runs()
 by_id = {r.id: r for r in runs}

@@ -18,6 +18,7 @@ from lab.core.data import all_datasets, check_dataset_name, get_dataset_spec, tr
 from lab.core.device import DEVICE_CHOICES
 from lab.core.methods import all_params, get_method
 from lab.core.models import ENCODERS
+from lab.core.snapshots import MAX_SNAPSHOTS
 
 # The default-epochs policy [L], chosen so that a default Fashion-MNIST run trains in about a minute on
 # 2 cores (docs/performance.md): two-view methods at 1.6 epochs reach 84 % kNN; supervised, one view
@@ -63,9 +64,7 @@ class TrainConfig:
     lr: float = 4e-3
     weight_decay: float = 5e-4
     seed: int = 0
-    snapshots: int = (
-        0  # how many times to record the probe set's features during training (lab.core.snapshots)
-    )
+    snapshots: int = 0  # times to record the probe set's features during training (lab.core.snapshots)
     device: str = "auto"  # not part of the run's identity
     params: tuple[tuple[str, object], ...] = ()  # the method's parameters, (name, value) sorted by name
 
@@ -113,7 +112,7 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay must be 0 or more; got {self.weight_decay}."),
             (1 <= self.width <= 256, f"width must be 1 to 256; got {self.width}."),
             (self.subset is None or self.subset >= 10, f"subset must be at least 10 images; got {self.subset}."),
-            (0 <= self.snapshots <= 100, f"snapshots must be 0 to 100; got {self.snapshots}."),
+            (0 <= self.snapshots <= MAX_SNAPSHOTS, f"snapshots must be 0 to {MAX_SNAPSHOTS}; got {self.snapshots}."),
             (self.device in DEVICE_CHOICES, f"device must be one of {', '.join(DEVICE_CHOICES)}; got {self.device}."),
         ]  # fmt: skip
         for ok, message in checks:

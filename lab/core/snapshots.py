@@ -21,6 +21,7 @@ import torch
 from lab.core.models import embed
 
 SNAPSHOT_IMAGES = 5_000  # rows in the probe set [L]
+MAX_SNAPSHOTS = 100  # a run records at most this many (TrainConfig checks it)
 
 
 def snapshot_rows(labels: np.ndarray, n: int = SNAPSHOT_IMAGES, seed: int = 0) -> np.ndarray:

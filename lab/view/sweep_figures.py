@@ -36,3 +36,22 @@ def lines_figure(lines: dict, x_title: str, y_title: str, log_x: bool = False, b
         xs = sorted({x for ln in lines.values() for x in ln["x"]})
         fig.update_xaxes(tickvals=xs, ticktext=[str(x) for x in xs])
     return fig
+
+
+SPACE_NAMES = {"backbone": "h (backbone)", "projector": "z (projector)", "pixels": "pixels (PCA-64)"}
+
+
+def label_probe_figure(rows: list[dict], probe: str = "linear", height: int = 340) -> go.Figure:
+    """A run's probes per label set (lab.store.label_probes rows): one group of bars per label set, one bar
+    per representation (h, z, pixels), test accuracy on the y axis."""
+    fig = go.Figure()
+    for i, space in enumerate(s for s in SPACE_NAMES if any(r["space"] == s for r in rows)):
+        mine = [r for r in rows if r["space"] == space]
+        fig.add_trace(go.Bar(x=[f"{r['labels']} ({r['classes']} classes)" for r in mine], y=[r[probe] for r in mine],
+                             name=SPACE_NAMES[space], marker_color="#999999" if space == "pixels" else PALETTE[i],
+                             text=[f"{r[probe]:.3f}" for r in mine], textposition="outside",
+                             hovertemplate="%{y:.3f}<extra>" + SPACE_NAMES[space] + "</extra>"))  # fmt: skip
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(title=f"{probe} probe, test accuracy", range=[0, 1.08]),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))  # fmt: skip
+    return fig

@@ -41,3 +41,24 @@ def test_a_small_sweep_trains_in_the_background_and_draws_its_lines(empty_env):
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"simclr"' in spec and "embedding size p" in spec
     assert "digits: embedding size p (2) · done" in [o for o in _widget(at, "selectbox", "sw_pick").options]
+
+
+@pytest.mark.slow
+def test_an_embedding_size_slider_swaps_between_stored_runs_on_the_map_and_probes_pages(empty_env):
+    from lab.core.config import TrainConfig
+    from lab.store.runs import RunStore
+
+    store = RunStore(empty_env)
+    small, large = (
+        store.get_or_train(TrainConfig(dataset="digits", epochs=1, embedding_size=p))[0] for p in (8, 32)
+    )
+    for name, prefix in (("map", "map"), ("zhang2023_probes", "probes")):
+        at = page(name, run_picker=small.id)
+        slider = _widget(at, "select_slider", f"{prefix}_axis_embedding_size")
+        assert slider.options == ["8", "32"] and slider.value == 8
+        assert "2 stored runs (this one among them) differ only in embedding size p" in texts(at)
+        slider.set_value(32).run()
+        assert not at.exception
+        assert at.session_state["run_picker"] == large.id
+        assert _widget(at, "select_slider", f"{prefix}_axis_embedding_size").value == 32
+        assert large.id in texts(at) or name != "map"  # the Map page names the run it draws

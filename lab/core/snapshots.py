@@ -49,21 +49,33 @@ class Snapshots:
     rows: np.ndarray  # [M] rows of the run's evaluation images (train rows, then test rows)
     steps: list[int]  # [S]
     features: list[np.ndarray]  # S x [M, F] float16
+    final_step: int | None = None  # the end of training, whose snapshot `completed` adds
+
+    def completed(self, h: np.ndarray) -> Snapshots:
+        """With the snapshot at the end of training taken from the finished run's features h [N, F] of
+        all its evaluation rows (the same model's output: embedding the probe set again costs time)."""
+        if self.final_step is None or self.final_step in self.steps:
+            return self
+        return Snapshots(
+            self.rows, [*self.steps, self.final_step], [*self.features, h[self.rows].astype(np.float16)]
+        )
 
     def stacked(self) -> np.ndarray:
         return np.stack(self.features) if self.features else np.zeros((0, len(self.rows), 0), np.float16)
 
 
 class Snapshotter:
-    """Takes a run's snapshots at their steps during training; `take(step, model)` after each step."""
+    """Takes a run's snapshots at their steps during training; `take(step, model)` after each step. The
+    last one, at the end of training, is not embedded here: the store embeds every row of the finished
+    model anyway and completes it from those features (`Snapshots.final_step`, `completed`)."""
 
     def __init__(self, count: int, ds, total_steps: int, device: torch.device, seed: int):
         labels = torch.cat([ds.train_labels, ds.test_labels]).numpy()
         self.rows = snapshot_rows(labels, seed=seed)
         self.images = torch.cat([ds.train_images, ds.test_images])[torch.from_numpy(self.rows)]
-        self.due = set(snapshot_steps(total_steps, count))
+        self.due = set(snapshot_steps(total_steps, count)) - {total_steps}
         self.device = device
-        self.taken = Snapshots(self.rows, [], [])
+        self.taken = Snapshots(self.rows, [], [], final_step=total_steps)
 
     def take(self, step: int, model) -> None:
         if step in self.due:

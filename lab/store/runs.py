@@ -339,10 +339,11 @@ class RunStore:
             "index": index.astype(np.int64),
             "losses": np.asarray(result.losses, dtype=np.float32),
         }
-        if result.snapshots is not None and result.snapshots.steps:  # lab.core.snapshots's format
-            arrays.update({"snapshots/rows": result.snapshots.rows.astype(np.int64),
-                           "snapshots/steps": np.asarray(result.snapshots.steps, np.int64),
-                           "snapshots/features": result.snapshots.stacked()})  # fmt: skip
+        snaps = result.snapshots.completed(h) if result.snapshots is not None else None
+        if snaps is not None and snaps.steps:  # lab.core.snapshots's format
+            arrays.update({"snapshots/rows": snaps.rows.astype(np.int64),
+                           "snapshots/steps": np.asarray(snaps.steps, np.int64),
+                           "snapshots/features": snaps.stacked()})  # fmt: skip
         state = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
         return self._write_atomically(run_id(cfg), meta, metrics, arrays, state)
 

@@ -20,6 +20,7 @@ PAPER = Paper(
         PaperPage("pages/xue2023_methods.py", "Methods side by side", ":material/stacked_bar_chart:"),
     ),
     reproduce=lazy("lab.papers.xue2023.reproduce:main"),
+    bench=lazy("lab.papers.xue2023.bench:main"),
     job_kinds=jobs.JOB_KINDS + toy_jobs.TOY_JOB_KINDS,
     datasets=datasets.DATASETS,
 )

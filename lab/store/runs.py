@@ -275,9 +275,10 @@ class RunStore:
         started = time.perf_counter()
         h, z, labels, is_test = run.features(), run.features("projector"), run.labels, run.is_test
         metrics = {k: v for k, v in run.metrics.items() if k != PENDING}
+        device = pick_device()  # where this process computes, whatever the run trained on
         if "knn_acc" not in metrics:
-            metrics.update(score_first(h, labels, is_test))
-        metrics.update(score_rest(h, z, labels, is_test))
+            metrics.update(score_first(h, labels, is_test, device))
+        metrics.update(score_rest(h, z, labels, is_test, device))
         metrics["eval_seconds"] = round(metrics.get("eval_seconds", 0) + time.perf_counter() - started, 2)
         try:
             save_text_atomically(run.path / "metrics.json", json.dumps(metrics, indent=2))
@@ -304,7 +305,7 @@ class RunStore:
                 PENDING: list(DEFERRED_SCORES),
             }
         else:
-            metrics = score(h, z, labels, is_test)
+            metrics = score(h, z, labels, is_test, device)
         metrics.update(
             train_seconds=round(result.train_seconds, 2),
             images_per_s=round(result.images_per_s, 1),

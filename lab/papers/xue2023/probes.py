@@ -1,7 +1,7 @@
 """The subclass probe over training for Xue et al. 2023 (C2: subclass features are learned early and
 unlearned later), from a run's snapshots (lab.core.snapshots). Cached with the run:
 
-  <run>/analysis/vxue-<N>/curves.json     the probe on each snapshot: steps, accuracy, collapse drop
+  <run>/analysis/vxue-<N>/curve-<labels>.json   the probe on each snapshot: steps, accuracy, collapse drop
 
 The per-label-set probes of a run (coarse, fine, garment, digit on h and z) are the lab's own
 (lab.store.label_probes). docs/science.md, "Xue 2023".

@@ -48,7 +48,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         help_text = FIELD_HELP.get(f.name, "")
         if f.name == "method":
             help_text = "; ".join(f"{m.name}: {m.summary}" for m in methods.values())
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=_escaped(help_text))
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=_escaped(help_text)
+        )
     for param in dataset_params().values():
         users = ", ".join(d for d, spec in all_datasets().items() if param in spec.params)
         p.add_argument(f"--{param.name.replace('_', '-')}", type=type(param.default), default=None,
@@ -203,7 +205,11 @@ def cmd_sweep(args) -> int:
         from tqdm import tqdm
 
         with tqdm(
-            total=1000, unit="‰", file=sys.stderr, dynamic_ncols=True, bar_format="{percentage:3.0f}%|{bar}| {desc}"
+            total=1000,
+            unit="‰",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            bar_format="{percentage:3.0f}%|{bar}| {desc}",
         ) as bar:
 
             def show(sp) -> None:

@@ -134,7 +134,9 @@ def param_widget(p, key: str):
         return st.selectbox(label, p.choices, index=p.choices.index(p.default), help=help_text, key=key)
     if p.step is not None:
         lo, hi = p.ui_range or (p.low, p.high)
-        return st.slider(label, float(lo), float(hi), float(p.default), float(p.step), help=help_text, key=key)
+        return st.slider(
+            label, float(lo), float(hi), float(p.default), float(p.step), help=help_text, key=key
+        )
     return st.number_input(label, value=p.default, help=help_text, key=key)
 
 

@@ -8,7 +8,13 @@ import dataclasses
 import streamlit as st
 
 from lab.papers.xue2023.constants import CITE
-from lab.papers.xue2023.toy_figures import cc_curve_figure, cc_loss_name, cc_scatter_figure, fs_p_figure, fs_q_figure
+from lab.papers.xue2023.toy_figures import (
+    cc_curve_figure,
+    cc_loss_name,
+    cc_scatter_figure,
+    fs_p_figure,
+    fs_q_figure,
+)
 from lab.papers.xue2023.toy_jobs import TOY_CC, TOY_FS, TOYS
 from lab.papers.xue2023.toys import CC_LOSSES, CCConfig, cc_summary, stored_cc
 from lab.papers.xue2023.toys_fs import HARD, N_ZEROS, FSConfig, default_p, p_grid, stored_fs
@@ -26,8 +32,8 @@ Q = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 st.title("Simplicity bias: linear toys")
 st.caption(f"After {CITE} (no code published). **[P]** the paper's claim · **[D]** derived from it and checked "
-           "numerically (the spec's measured values) · **[L]** the lab's design. docs/science.md, \"Xue 2023: "
-           "the linear toys\", explains every number.")  # fmt: skip
+           "numerically (the spec's measured values) · **[L]** the lab's design. docs/science.md, \"Xue 2023\" "
+           "(the linear toys), explains every number.")  # fmt: skip
 st.markdown(
     "The paper's model [P]: a linear encoder f(x) = Wx trained by gradient descent on the *spectral* contrastive "
     "loss, L = −2 E[f(a)ᵀf(a′)] + E[(f(a)ᵀf(a″))²], with a, a′ two views of one example and a″ a view of another. "
@@ -61,7 +67,9 @@ def cc_panel() -> None:
         "the test points [L]."
     )
     a, b, c = st.columns(3)
-    tilt = a.slider("tilt b", 0.0, 1.5, 0.5, 0.1, key="xt_b", help="0: the class label carries nothing along e2")
+    tilt = a.slider(
+        "tilt b", 0.0, 1.5, 0.5, 0.1, key="xt_b", help="0: the class label carries nothing along e2"
+    )
     alpha = b.slider("α of the joint loss", 0.0, 1.0, 0.5, 0.05, key="xt_cc_alpha", help="0 is UCL, 1 is SCL")
     seed = c.selectbox("seed", [0, 1, 2, 3, 4], key="xt_cc_seed", help="the data and W's initialisation")
     cfg = CCConfig(b=tilt, alpha=alpha, seed=seed)
@@ -126,7 +134,9 @@ def fs_panel() -> None:
         st.caption(f"**k_e = {k_e}, n = {n:,}: one of the spec's measured settings** (with (1, 1,000), (32, 1,000) "
                    "and (128, 64)).")  # fmt: skip
     else:
-        st.caption("The spec measured (k_e, n) = (1, 1,000), (32, 1,000) and (128, 64); these settings are the lab's own.")
+        st.caption(
+            "The spec measured (k_e, n) = (1, 1,000), (32, 1,000) and (128, 64); these settings are the lab's own."
+        )
     if n < k_e:
         st.info(f"**n < k_e: fewer training examples ({n}) than easy dimensions ({k_e}).** The easy feature alone "
                 "tells every training example apart, so the loss has no use for the relevant one: suppression "

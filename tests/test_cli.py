@@ -65,7 +65,9 @@ def test_runs_lists_damaged_and_older_runs_apart_and_verify_fails_on_damage(tiny
     import shutil
 
     for name in ("good", "bad"):
-        shutil.copytree(tiny_run.path, tmp_path / tiny_run.id if name == "good" else tmp_path / "bad000000000")
+        shutil.copytree(
+            tiny_run.path, tmp_path / tiny_run.id if name == "good" else tmp_path / "bad000000000"
+        )
     meta = json.loads((tmp_path / "bad000000000" / "config.json").read_text())
     (tmp_path / "bad000000000" / "metrics.json").write_text("{ garbage")
     old = tmp_path / "old000000000"

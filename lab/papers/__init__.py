@@ -13,7 +13,13 @@ import traceback
 
 from lab.papers.paper import Paper, PaperPage
 
-PAPER_PACKAGES = ("zhang2023", "xue2023", "tilting2025", "sag2025", "sepp2023")  # add a paper: its folder name here
+PAPER_PACKAGES = (
+    "zhang2023",
+    "xue2023",
+    "tilting2025",
+    "sag2025",
+    "sepp2023",
+)  # add a paper: its folder name here
 
 
 def _load() -> tuple[dict[str, Paper], dict[str, str]]:

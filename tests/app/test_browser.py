@@ -156,7 +156,9 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             assert grid.count() == 16, "its 16 neighbours"
             # the map marks the selected image (an annotation and a ring) and its 16 neighbours (rings),
             # as SVG over the WebGL points: Plotly did not compute and draw the points again
-            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .shapelayer path').length == 17")
+            page.wait_for_function(
+                "() => document.querySelectorAll('.js-plotly-plot .shapelayer path').length == 17"
+            )
             assert page.locator(".js-plotly-plot .annotation-text", has_text="selected").count() == 1
             page.mouse.move(5, 5)  # the mouse leaves the map: the marks stay
             time.sleep(0.5)

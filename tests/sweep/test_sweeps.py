@@ -135,6 +135,7 @@ def test_the_cli_sweeps_then_prints_one_row_per_run(tmp_path, capsys):
 @pytest.mark.slow
 def test_a_two_config_sweep_runs_as_ray_tasks_on_a_local_instance(tmp_path):
     import ray
+
     from lab.sweep.runner import run_sweep_on_ray
 
     store = RunStore(tmp_path)

@@ -155,7 +155,9 @@ def test_marks_ring_the_selected_image_and_its_neighbours_without_touching_the_d
     marked = figures.with_marks(fig, xy, 3, neighbours=[5, 7, 9])
     sent, base = marked.to_dict(), fig.to_dict()
     assert sent["data"] == base["data"] and sent["layout"]["datarevision"] == base["layout"]["datarevision"]
-    assert all(a is b for a, b in zip(marked._frozen["data"], fig._frozen["data"], strict=True)), "shared, not copied"
+    assert all(a is b for a, b in zip(marked._frozen["data"], fig._frozen["data"], strict=True)), (
+        "shared, not copied"
+    )
     shapes = sent["layout"]["shapes"]
     assert len(shapes) == 4 and shapes[-1]["xanchor"] == float(xy[3, 0]) and shapes[-1]["x1"] == 10
     assert {s["xsizemode"] for s in shapes} == {"pixel"}  # round at any zoom

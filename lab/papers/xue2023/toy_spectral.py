@@ -17,7 +17,7 @@ augmentations has a closed form in three d × d matrices [D] (checked against sa
     C  = mean over the positive pairs of E[a a'ᵀ] (symmetrised),  T = mean E[a aᵀ] over examples (view 1),
     T₂ = the same for view 2,   ∂E[L]/∂W = −4 W C + 2 (W T₂ Wᵀ) W T + 2 (W T Wᵀ) W T₂.
 
-docs/science.md, "Xue 2023: the linear toys"; ../shared/spec/ALGORITHMS.md section 4.
+docs/science.md, "Xue 2023" (the linear toys), after the lab's spec (section 4).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Xue, Joshi, Gan, Chen & Mirzasoleiman 2023, "Which Features are Learnt by Contrastive Learning?"
 (arXiv 2305.16536), claims C1, C2 and C5: supervised contrastive learning learns a class's subclasses
 early and unlearns them later; the joint loss keeps them. The toy [L, after the paper's model] is the
-one of ../shared/spec/ALGORITHMS.md section 4, docs/science.md "Xue 2023: the linear toys":
+one of the lab's spec (section 4), docs/science.md "Xue 2023" (the linear toys):
 
     x = y·(e1 + b·e2) + y_sub·e2 + ξ      y, y_sub ∈ {±1}; ξ Gaussian on coordinates 3..d, norm ≈ 4
 

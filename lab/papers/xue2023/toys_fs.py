@@ -2,8 +2,8 @@
 and against how often augmentation breaks the easy feature (q).
 
 Xue, Joshi, Gan, Chen & Mirzasoleiman 2023 (arXiv 2305.16536), claims C3, C4 and C5. The toy [L, after
-the paper's model] is the one of ../shared/spec/ALGORITHMS.md section 4, docs/science.md "Xue 2023: the
-linear toys":
+the paper's model] is the one of the lab's spec (section 4), docs/science.md "Xue 2023" (the
+linear toys):
 
     x = [3·z_easy (k_e dims), y·μ (4 dims: the hard, relevant feature), 16 zeros] + N(0, 0.3²)
 

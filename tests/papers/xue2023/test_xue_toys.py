@@ -47,12 +47,16 @@ def test_spectral_ucl_on_two_points_by_hand():
 
 def test_spectral_losses_equal_their_definitions_over_pairs():
     assert float(spectral_ucl(F1, F2)) == pytest.approx(pair_loops(F1, F2, lambda i, j: i == j))
-    assert float(spectral_scl(F1, F2, LABELS)) == pytest.approx(pair_loops(F1, F2, lambda i, j: LABELS[i] == LABELS[j]))
+    assert float(spectral_scl(F1, F2, LABELS)) == pytest.approx(
+        pair_loops(F1, F2, lambda i, j: LABELS[i] == LABELS[j])
+    )
 
 
 def test_scl_with_every_label_distinct_equals_ucl():
     f1, f2 = torch.randn(6, 3), torch.randn(6, 3)
-    assert float(spectral_scl(f1, f2, torch.arange(6))) == pytest.approx(float(spectral_ucl(f1, f2)), abs=1e-6)
+    assert float(spectral_scl(f1, f2, torch.arange(6))) == pytest.approx(
+        float(spectral_ucl(f1, f2)), abs=1e-6
+    )
 
 
 def test_joint_at_alpha_0_and_1_equals_ucl_and_scl():
@@ -84,7 +88,9 @@ def test_the_closed_form_is_the_mean_of_the_loss_over_sampled_views():
         losses.append(spectral_joint(a1 @ w.T, a2 @ w.T, y, alpha))
     sampled = torch.cat(losses)
     exact = expected_loss(w[None].float(), mom.c(alpha, q)[None], mom.t, mom.t2(q)[None])
-    assert float(sampled.mean()) == pytest.approx(float(exact), abs=4 * float(sampled.std()) / len(sampled) ** 0.5)
+    assert float(sampled.mean()) == pytest.approx(
+        float(exact), abs=4 * float(sampled.std()) / len(sampled) ** 0.5
+    )
 
 
 def test_the_gradient_in_closed_form_matches_autograd_dense_and_structured():
@@ -114,7 +120,9 @@ def test_zero_rows_stay_zero_so_padded_models_train_as_their_own_size():
     w0[0, :2] = 0.01 * torch.randn(2, d)
     (padded,), _ = spectral_gd([Group(w0, c, torch.diag(t)[None])], t, 0.01, 200)
     (alone,), _ = spectral_gd([Group(w0[:, :2].clone(), c, torch.diag(t)[None])], t, 0.01, 200)
-    assert torch.equal(padded[0, 2:], torch.zeros(2, d)) and torch.allclose(padded[0, :2], alone[0], atol=1e-6)
+    assert torch.equal(padded[0, 2:], torch.zeros(2, d)) and torch.allclose(
+        padded[0, :2], alone[0], atol=1e-6
+    )
 
 
 def test_the_probe_agrees_with_sklearn_logistic_regression():
@@ -157,7 +165,9 @@ def test_cc_scatter_shows_four_moments_of_the_training_points(cc_default):
     emb, cls, sub = cc_default.embeddings["SCL"][-1], cc_default.classes, cc_default.subclasses
     gap = np.linalg.norm(emb[(cls == 0) & (sub == 0)].mean(0) - emb[(cls == 0) & (sub == 1)].mean(0))
     early = cc_default.embeddings["SCL"][0]
-    gap_early = np.linalg.norm(early[(cls == 0) & (sub == 0)].mean(0) - early[(cls == 0) & (sub == 1)].mean(0))
+    gap_early = np.linalg.norm(
+        early[(cls == 0) & (sub == 0)].mean(0) - early[(cls == 0) & (sub == 1)].mean(0)
+    )
     assert gap < 0.2 * gap_early
 
 
@@ -196,7 +206,9 @@ def test_fs_the_spec_settings_k_e_1_and_n_64_below_k_e_128():
     assert np.abs(r.accuracy - 0.5).max() <= 0.06  # .52 up to p = d
     joint = run_fs(FSConfig(k_e=128, n=64, axis="p", alpha=0.5, steps=1000))
     assert np.abs(joint.accuracy - 0.5).max() <= 0.07  # the joint loss does not fix it at n = 64
-    assert run_fs(FSConfig(k_e=32, n=1000, axis="p", alpha=0.5)).accuracy.min() >= 0.97  # it does at n = 1,000
+    assert (
+        run_fs(FSConfig(k_e=32, n=1000, axis="p", alpha=0.5)).accuracy.min() >= 0.97
+    )  # it does at n = 1,000
 
 
 # ---------------------------------------------------------------- cache, settings, jobs
@@ -250,7 +262,10 @@ def test_the_toy_jobs_compute_and_store_their_result(tmp_path):
     events = []
     kinds = {k.name: k for k in toy_jobs.TOY_JOB_KINDS}
     assert set(kinds) == {toy_jobs.TOY_CC, toy_jobs.TOY_FS} and all(k.startswith("xue2023.") for k in kinds)
-    for name, cfg in ((toy_jobs.TOY_CC, CCConfig(steps=100)), (toy_jobs.TOY_FS, FSConfig(k_e=2, n=20, steps=100))):
+    for name, cfg in (
+        (toy_jobs.TOY_CC, CCConfig(steps=100)),
+        (toy_jobs.TOY_FS, FSConfig(k_e=2, n=20, steps=100)),
+    ):
         req = JobRequest(name, "k", RunStore(tmp_path), lambda **e: events.append(e), lambda: False,
                          run_id=toy_jobs.TOYS.id, params=dataclasses.asdict(cfg))  # fmt: skip
         kinds[name].work(req)

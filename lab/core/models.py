@@ -141,10 +141,15 @@ def _no_tf32():
 
 @torch.inference_mode()
 def embed(
-    model: Encoder, images: torch.Tensor, device: torch.device, batch_size: int | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
+    model: Encoder,
+    images: torch.Tensor,
+    device: torch.device,
+    batch_size: int | None = None,
+    projector: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Backbone features and projector outputs of un-augmented uint8 images [N, C, H, W], in eval mode.
-    Returns float32 CPU tensors (h [N, F], z [N, p]).
+    Returns float32 CPU tensors (h [N, F], z [N, p]); z is None with projector=False (h only: the
+    snapshots during training).
 
     Full float32 on every device, TF32 convolutions off: the stored features are what every metric,
     map and neighbour list is computed from, so they must equal the stored weights' output on any
@@ -159,8 +164,9 @@ def embed(
         x = images[i : i + batch_size].to(device, non_blocking=True).float().div_(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
         with _no_tf32():
-            h, z = model(x)
+            h = model.features(x)
+            if projector:
+                zs.append(model.projector(h).float().cpu())
         hs.append(h.float().cpu())
-        zs.append(z.float().cpu())
     model.train(was_training)
-    return torch.cat(hs), torch.cat(zs)
+    return torch.cat(hs), (torch.cat(zs) if projector else None)

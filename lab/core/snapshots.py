@@ -13,6 +13,7 @@ float16 halves the files; the probes on them lose nothing measurable at F = 128 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,15 +51,15 @@ class Snapshots:
     steps: list[int]  # [S]
     features: list[np.ndarray]  # S x [M, F] float16
     final_step: int | None = None  # the end of training, whose snapshot `completed` adds
+    seconds: float = 0.0  # spent taking them during training
 
     def completed(self, h: np.ndarray) -> Snapshots:
         """With the snapshot at the end of training taken from the finished run's features h [N, F] of
         all its evaluation rows (the same model's output: embedding the probe set again costs time)."""
         if self.final_step is None or self.final_step in self.steps:
             return self
-        return Snapshots(
-            self.rows, [*self.steps, self.final_step], [*self.features, h[self.rows].astype(np.float16)]
-        )
+        feats = [*self.features, h[self.rows].astype(np.float16)]
+        return Snapshots(self.rows, [*self.steps, self.final_step], feats, seconds=self.seconds)
 
     def stacked(self) -> np.ndarray:
         return np.stack(self.features) if self.features else np.zeros((0, len(self.rows), 0), np.float16)
@@ -79,6 +80,8 @@ class Snapshotter:
 
     def take(self, step: int, model) -> None:
         if step in self.due:
-            h, _ = embed(model, self.images, self.device)  # eval mode inside; the model is put back after
+            start = time.perf_counter()
+            h, _ = embed(model, self.images, self.device, projector=False)  # eval inside, then back
             self.taken.steps.append(step)
             self.taken.features.append(h.numpy().astype(np.float16))
+            self.taken.seconds += time.perf_counter() - start

@@ -34,3 +34,22 @@ def metric_cards(run) -> None:
         f"to have learned anything pixels do not already give. Trained in {m.get('train_seconds', '?')} s "
         f"at {m.get('images_per_s', 0):,.0f} images/s on {m.get('device', '?')}."
     )
+    if (verdict := pixel_verdict(m)) is not None:
+        st.markdown(verdict)
+
+
+def pixel_verdict(m: dict) -> str | None:
+    """One plain sentence when the run's kNN accuracy on h is below the pixels' (None otherwise)."""
+    knn, px = m.get("knn_acc"), (m.get("pixels") or {}).get("knn_acc")
+    if knn is None or px is None or knn >= px:
+        return None
+    linear, px_linear = m.get("linear_acc"), (m.get("pixels") or {}).get("linear_acc")
+    tail = (
+        f" Its linear probe does beat them ({linear:.1%} against {px_linear:.1%})."
+        if linear is not None and px_linear is not None and linear > px_linear
+        else ""
+    )
+    return (
+        f"**On kNN this run is below the raw pixels** ({knn:.1%} against {px:.1%}): this much training has "
+        f"not yet learned a neighbourhood that pixels do not already give.{tail}"
+    )

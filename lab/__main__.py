@@ -109,6 +109,15 @@ def cmd_train(args) -> int:
 
     cfg = config_from_args(args)
     store = RunStore(args.runs_dir)
+    if args.budget is not None:
+        from lab.store.budget import resolve_budget
+
+        if args.epochs is not None:
+            raise ValueError(
+                "Give --budget SECONDS or --epochs N, not both: a budget decides the epochs itself."
+            )
+        cfg = resolve_budget(cfg, args.budget, store.root, log=lambda s: print(s, file=sys.stderr))
+        print(f"A {args.budget:g}-s budget is {cfg.epochs:g} epochs here.", file=sys.stderr)
     t0 = time.perf_counter()
     run, stored = store.get_or_train(cfg, progress=progress_bar(), status=lambda s: print(s, file=sys.stderr))
     print(
@@ -262,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train a run (or load it when stored) and print its metrics")
     _add_train_args(p)
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="train for about this many seconds instead of --epochs: this machine's speed is measured "
+                        "once per config and the epochs that fit are stored with the run's config")  # fmt: skip
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("runs", help="list stored runs with their key metrics, and damaged or older ones")
     p.add_argument(

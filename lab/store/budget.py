@@ -1,0 +1,104 @@
+"""A time budget instead of a number of epochs: "train for 60 s" [L].
+
+`resolve_budget(cfg, seconds, root)` returns the config with the epochs that fit the budget on this
+machine, so that the run stored is that of the realised config (its id names what was trained, and
+the same config with `--epochs` finds it). The throughput is measured once per machine and config by
+a short calibration (a few training steps of a throwaway model, not part of the run), and the
+resolution is kept under <runs>/_budgets/, so asking again with the same budget finds the stored run
+instead of training a near-copy. On a faster device the same budget buys more epochs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from lab.core.config import TrainConfig
+from lab.core.data import load_dataset
+
+MIN_BUDGET_S, MAX_BUDGET_S = 1.0, 24 * 3600.0
+CALIBRATION_STEPS = 12  # timed after CALIBRATION_SKIP steps: the first steps allocate and warm caches
+CALIBRATION_SKIP = 3
+FOLDER = "_budgets"  # <runs>/_budgets/<key>.json
+
+
+def machine_key(device: torch.device) -> str:
+    """What a throughput depends on besides the config: the CPU model, threads and the device."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+    return f"{cpu} | {torch.get_num_threads()} threads | {gpu}"
+
+
+def _key(cfg: TrainConfig, seconds: float, machine: str) -> str:
+    base = {k: v for k, v in cfg.key().items() if k not in ("epochs", "snapshots")}
+    doc = json.dumps({"config": base, "budget": seconds, "machine": machine}, sort_keys=True, default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
+
+def check_budget(seconds: float) -> float:
+    seconds = float(seconds)
+    if not MIN_BUDGET_S <= seconds <= MAX_BUDGET_S:
+        raise ValueError(
+            f"A time budget must be between {MIN_BUDGET_S:g} s and {MAX_BUDGET_S:g} s; got {seconds:g}."
+        )
+    return seconds
+
+
+def calibrate(cfg: TrainConfig) -> float:
+    """Training steps per second of cfg on this machine: CALIBRATION_STEPS steps of a throwaway model
+    (timed after CALIBRATION_SKIP warm-up steps), nothing stored."""
+    from lab.core.train import plan_steps, train
+
+    n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
+    plan = plan_steps(cfg, n)
+    total = CALIBRATION_SKIP + CALIBRATION_STEPS
+    marks: dict[int, float] = {}
+
+    def mark(p) -> None:
+        marks.setdefault(p.step, time.perf_counter())
+
+    probe = TrainConfig(**{**cfg.to_dict(), "epochs": total / plan.steps_per_epoch, "snapshots": 0})
+    train(probe, progress=mark)
+    steps = sorted(s for s in marks if s >= CALIBRATION_SKIP)
+    first, last = steps[0], steps[-1]
+    if last <= first:  # an accelerator reads the loss back rarely: time the whole calibration instead
+        return total / max(1e-6, marks[steps[-1]] - min(marks.values()))
+    return (last - first) / (marks[last] - marks[first])
+
+
+def resolve_budget(cfg: TrainConfig, seconds: float, root: str | Path, log=None) -> TrainConfig:
+    """cfg with the epochs that train within `seconds` here (stored, or measured now and stored)."""
+    from lab.core.device import pick_device
+    from lab.core.train import plan_steps
+    from lab.store.atomic import save_json_atomically
+
+    seconds = check_budget(seconds)
+    machine = machine_key(pick_device(cfg.device))
+    path = Path(root) / FOLDER / f"{_key(cfg, seconds, machine)}.json"
+    try:
+        epochs = float(json.loads(path.read_text())["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        epochs = None
+    if epochs is None:
+        if log is not None:
+            log(f"Measuring this machine's speed for a {seconds:g}-s budget...")
+        rate = calibrate(cfg)
+        n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
+        per_epoch = plan_steps(cfg, n).steps_per_epoch
+        steps = max(1, int(seconds * rate))
+        epochs = round(steps / per_epoch, 6)
+        save_json_atomically(path, {"budget_s": seconds, "steps": steps, "epochs": epochs, "steps_per_s": rate,
+                                    "machine": machine, "config": cfg.to_dict(), "measured_at": time.time()})  # fmt: skip
+    return TrainConfig(**{**cfg.to_dict(), "epochs": epochs})

@@ -14,6 +14,7 @@ import hashlib
 import json
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -78,6 +79,28 @@ def calibrate(cfg: TrainConfig) -> float:
     return (last - first) / (marks[last] - marks[first])
 
 
+@dataclass(frozen=True)
+class BudgetJob:
+    """What the worker's "budget" job names in place of a run (it works on settings)."""
+
+    id: str = "budget"
+
+
+def _path(cfg: TrainConfig, seconds: float, root: str | Path) -> Path:
+    from lab.core.device import pick_device
+
+    return Path(root) / FOLDER / f"{_key(cfg, seconds, machine_key(pick_device(cfg.device)))}.json"
+
+
+def stored_budget(cfg: TrainConfig, seconds: float, root: str | Path) -> TrainConfig | None:
+    """cfg with the epochs a budget resolved to on this machine, when it was measured; else None."""
+    try:
+        epochs = float(json.loads(_path(cfg, check_budget(seconds), root).read_text())["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
+
+
 def resolve_budget(cfg: TrainConfig, seconds: float, root: str | Path, log=None) -> TrainConfig:
     """cfg with the epochs that train within `seconds` here (stored, or measured now and stored)."""
     from lab.core.device import pick_device
@@ -85,20 +108,15 @@ def resolve_budget(cfg: TrainConfig, seconds: float, root: str | Path, log=None)
     from lab.store.atomic import save_json_atomically
 
     seconds = check_budget(seconds)
+    if (found := stored_budget(cfg, seconds, root)) is not None:
+        return found
     machine = machine_key(pick_device(cfg.device))
-    path = Path(root) / FOLDER / f"{_key(cfg, seconds, machine)}.json"
-    try:
-        epochs = float(json.loads(path.read_text())["epochs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        epochs = None
-    if epochs is None:
-        if log is not None:
-            log(f"Measuring this machine's speed for a {seconds:g}-s budget...")
-        rate = calibrate(cfg)
-        n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
-        per_epoch = plan_steps(cfg, n).steps_per_epoch
-        steps = max(1, int(seconds * rate))
-        epochs = round(steps / per_epoch, 6)
-        save_json_atomically(path, {"budget_s": seconds, "steps": steps, "epochs": epochs, "steps_per_s": rate,
-                                    "machine": machine, "config": cfg.to_dict(), "measured_at": time.time()})  # fmt: skip
+    if log is not None:
+        log(f"Measuring this machine's speed for a {seconds:g}-s budget...")
+    rate = calibrate(cfg)
+    n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
+    steps = max(1, int(seconds * rate))
+    epochs = round(steps / plan_steps(cfg, n).steps_per_epoch, 6)
+    save_json_atomically(_path(cfg, seconds, root), {"budget_s": seconds, "steps": steps, "epochs": epochs,
+                         "steps_per_s": rate, "machine": machine, "config": cfg.to_dict(), "measured_at": time.time()})  # fmt: skip
     return TrainConfig(**{**cfg.to_dict(), "epochs": epochs})

@@ -153,6 +153,17 @@ def _sweep(req: JobRequest) -> None:
              left=left, trained=run.id if run else None)  # fmt: skip
 
 
+def _budget(req: JobRequest) -> None:
+    """Measure this machine's speed for a config and keep the epochs that fit a time budget (the Train
+    page's "a time budget"; lab.store.budget). Works on settings, not a run."""
+    from lab.core.config import TrainConfig
+    from lab.store.budget import resolve_budget
+
+    cfg = resolve_budget(TrainConfig.from_dict(req.params["config"]), req.params["seconds"], req.store.root,
+                         log=req.say)  # fmt: skip
+    req.done(f"A {req.params['seconds']:g}-s budget is {cfg.epochs:g} epochs here.")
+
+
 CORE_KINDS = (
     JobKind("warm-up", _warm_up, "numba's UMAP kernels, torch's optimiser code, the default pixel baseline"),
     JobKind("train", _train, "train a config (or load it when stored), then store its run"),
@@ -166,6 +177,7 @@ CORE_KINDS = (
     JobKind(
         "label-probes", _label_probes, "linear and kNN probes of every label set of a run, on h, z and pixels"
     ),
+    JobKind("budget", _budget, "this machine's speed for a config: the epochs that fit a time budget"),
 )
 
 

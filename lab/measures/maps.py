@@ -54,7 +54,8 @@ def _import_umap():
 
 def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, seed: int | None = None,
             knn: tuple[np.ndarray, np.ndarray] | None = None, epochs: int | None = None,
-            progress: Callable[[float, float], None] | None = None) -> np.ndarray:  # fmt: skip
+            progress: Callable[[float, float], None] | None = None,
+            init: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """UMAP of features x [N, d] to float32 [N, 2] (cosine geometry via normalised Euclidean).
 
     knn: optional (idx [N, k], cosine sims [N, k]) with self excluded, k >= n_neighbors - 1:
@@ -69,6 +70,8 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     map fidelity and 2-D class purity (docs/performance.md, "Maps").
     progress: optional progress(fraction of the layout's epochs done, seconds left) at most twice a
     second, read from the progress bar umap-learn draws with tqdm (`tqdm_kwds`).
+    init: optional [N, 2] starting layout (umap-learn's `init=` array; it rescales it to its own box),
+    e.g. the previous frame of a training timeline, so that consecutive layouts stay aligned.
     """
     umap = _import_umap()
     x = l2_normalize(x)
@@ -87,7 +90,7 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
     reducer = umap.UMAP(
         n_neighbors=n_neighbors, min_dist=min_dist, metric="euclidean", random_state=seed,
         precomputed_knn=precomputed, n_jobs=1 if seed is not None else -1, low_memory=True,
-        n_epochs=epochs or (LARGE_N_EPOCHS if n > LARGE_N else None), init="pca" if n > LARGE_N else "spectral",
+        n_epochs=epochs or (LARGE_N_EPOCHS if n > LARGE_N else None), init=_init(init, n),
         tqdm_kwds=None if progress is None else _EpochsDone(progress).tqdm_kwds(),
     )  # fmt: skip
     import warnings
@@ -96,6 +99,15 @@ def umap_2d(x: np.ndarray, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN
         warnings.simplefilter("ignore")  # precomputed_knn and threading notes
         xy = reducer.fit_transform(x)
     return np.asarray(xy, dtype=np.float32)
+
+
+def _init(init: np.ndarray | None, n: int):
+    if init is None:
+        return "pca" if n > LARGE_N else "spectral"
+    init = np.asarray(init, dtype=np.float32)
+    if init.shape != (n, 2) or not np.isfinite(init).all():
+        raise ValueError(f"init must be a finite [{n}, 2] layout; got shape {init.shape}.")
+    return init
 
 
 class _EpochsDone:

@@ -52,6 +52,13 @@ def probe_rows(x: np.ndarray, labels: np.ndarray, is_test: np.ndarray, seed: int
     }
 
 
+def snapshot_probe(features: np.ndarray, labels: np.ndarray, is_test: np.ndarray) -> float:
+    """The linear probe of one snapshot (lab.core.snapshots): labels [M] of its probe set read off its
+    float16 features [M, F], fit on the set's training rows, scored on its test rows. The subclass curve
+    (Xue et al.) and the training timeline both call this."""
+    return probe_rows(np.asarray(features, np.float32), labels, is_test)["linear"]
+
+
 def stored_label_probes(run) -> list[dict] | None:
     rows = load_json(_path(run))
     return rows if isinstance(rows, list) else None

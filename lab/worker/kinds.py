@@ -125,6 +125,18 @@ def _label_probes(req: JobRequest) -> None:
     req.done("Probes ready.")
 
 
+def _timeline(req: JobRequest) -> None:
+    """The run's training timeline (lab.store.timeline); an interrupted one resumes at its first
+    missing frame, since every frame is stored as it is done."""
+    from lab.store.baselines import pixel_baseline_of
+    from lab.store.timeline import timeline
+
+    if req.run.snapshots() is None:
+        raise ValueError(f"run {req.run.id} was trained without snapshots; train it with --snapshots 8.")
+    timeline(req.run, pixel_baseline_of(req.run), progress=req.fraction)
+    req.done("Timeline ready.")
+
+
 def _sweep(req: JobRequest) -> None:
     """One run of a sweep (its first missing config), then done with how many are left: the app queues
     the sweep again behind whatever else was asked for meanwhile (lab.worker.manager)."""
@@ -174,6 +186,7 @@ CORE_KINDS = (
     JobKind(
         "sweep", _sweep, "the next missing run of a sweep (the app queues the sweep again until none is left)"
     ),
+    JobKind("timeline", _timeline, "a run's training movie: an aligned layout and the measures per snapshot"),
     JobKind(
         "label-probes", _label_probes, "linear and kNN probes of every label set of a run, on h, z and pixels"
     ),

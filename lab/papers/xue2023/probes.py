@@ -16,7 +16,7 @@ import numpy as np
 from lab.papers.xue2023.constants import ANALYSIS_VERSION
 from lab.store.atomic import save_json_atomically
 from lab.store.derived import derived_path, load_json
-from lab.store.label_probes import probe_rows
+from lab.store.label_probes import snapshot_probe
 
 
 def _path(run, name: str):
@@ -51,7 +51,7 @@ def subclass_curve(
     for i, feats in enumerate(snaps.features):
         if progress is not None:
             progress(i / len(snaps.features), f"Probing snapshot {i + 1} of {len(snaps.features)}...")
-        acc.append(probe_rows(np.asarray(feats, np.float32), y, is_test)["linear"])
+        acc.append(snapshot_probe(feats, y, is_test))
     doc = {"labels": labels, "steps": [int(s) for s in snaps.steps], "accuracy": acc, "max": max(acc),
            "final": acc[-1], "collapse_drop": max(acc) - acc[-1]}  # fmt: skip
     save_json_atomically(_path(run, f"curve-{labels}.json"), doc)

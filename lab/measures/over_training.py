@@ -1,0 +1,60 @@
+"""The measures of one snapshot of training (a frame of the training timeline): the lab's own density,
+purity and probe measures on the features of a fixed probe set, so that a run's curves over training
+are the same numbers its pages show at the end.
+
+Zhang, Lu & Xuan 2023 track RLD and class homogeneity over training checkpoints; docs/science.md,
+"Relative Local Density" and "Class homogeneity". Pure functions: no file I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lab.measures.density import calinski_harabasz, relative_local_density
+from lab.measures.probes.scores import knn_accuracy
+from lab.measures.purity import purity_curve
+
+TAU = 0.2  # RLD's temperature on the timeline (Zhang et al.'s middle value)
+PURITY_PS = (10, 100)  # neighbourhood sizes of the kNN purity curves
+MEASURES = ("rld", "chs", "purity@10", "purity@100", "knn_acc")  # the keys of frame_measures
+MEASURE_NAMES = {"rld": f"RLD (τ = {TAU:g})", "chs": "Calinski-Harabasz score", "purity@10": "kNN purity, p = 10",
+                 "purity@100": "kNN purity, p = 100", "knn_acc": "kNN accuracy",
+                 "subclass": "subclass probe (linear, fine labels)"}  # fmt: skip
+
+
+def frame_measures(
+    x: np.ndarray, labels: np.ndarray, is_test: np.ndarray, tau: float = TAU
+) -> dict[str, float]:
+    """RLD at tau, the Calinski-Harabasz score, kNN class purity at p = 10 and 100 (every row a query)
+    and kNN accuracy (fit on the rows with is_test False, scored on the others) of one frame.
+
+    x: [M, d] features of the probe set; labels: [M] class ids; is_test: [M] bool.
+    Returns {"rld", "chs", "purity@10", "purity@100", "knn_acc"} as floats (knn_acc NaN without a
+    test row or a training row). Example: frame_measures(h, y, is_test)["rld"].
+    """
+    x = np.asarray(x, dtype=np.float32)
+    labels, test = np.asarray(labels), np.asarray(is_test, dtype=bool)
+    ps = tuple(p for p in PURITY_PS if p < len(x))
+    curve = purity_curve(x, labels, ps=ps, n_queries=len(x))
+    out = {"rld": relative_local_density(x, labels, tau).value, "chs": calinski_harabasz(x, labels)}
+    for p in PURITY_PS:
+        out[f"purity@{p}"] = float(curve.overall[ps.index(p)]) if p in ps else float("nan")
+    fit, score = ~test, test
+    out["knn_acc"] = (
+        knn_accuracy(x[fit], labels[fit], x[score], labels[score])
+        if fit.any() and score.any()
+        else float("nan")
+    )
+    return {k: float(v) for k, v in out.items()}
+
+
+def mean_displacement(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance a point moves between two 2-D layouts a, b [M, 2], each first standardised (centred,
+    divided by its RMS radius) so that UMAP's arbitrary scale and offset do not count: how smoothly a
+    movie's frames follow each other (0 = the same picture)."""
+
+    def standard(xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=np.float64) - np.mean(xy, axis=0)
+        return xy / max(float(np.sqrt((xy**2).sum(1).mean())), 1e-12)
+
+    return float(np.linalg.norm(standard(a) - standard(b), axis=1).mean())

@@ -12,6 +12,7 @@ from lab.core.methods import all_methods
 from lab.core.models import ENCODERS
 from lab.core.snapshots import MAX_SNAPSHOTS
 from lab.core.train import plan_steps
+from lab.store.budget import BudgetJob, stored_budget
 from lab.store.maps import stored_map
 from lab.store.runs import RunStore, run_id
 from lab.view.figures import live_loss_svg
@@ -20,7 +21,7 @@ from lab.view.thumbnails import thumbnail
 from pages.ui import state
 from pages.ui.cards import metric_cards
 from pages.ui.charts import loss_chart
-from pages.ui.progress import ensure_scores
+from pages.ui.progress import ensure_result, ensure_scores
 
 state.require_app()  # a page opened by its URL right after the server started
 
@@ -183,7 +184,17 @@ with left:
     # their minimum in the browser while the page computed with the seeded values.
     d = state.default_train_config(dataset)
     default_ep = float(default_epochs(method, dataset))
-    epochs = c1.number_input("Epochs", 0.1, 200.0, default_ep, step=0.5, key=f"t_epochs-{dataset}-{method}")
+    length = st.segmented_control("Train for", ["epochs", "a time budget"], default="epochs", key="t_length",
+                                  help="A time budget measures this machine's speed for the config once (a few "
+                                       "seconds) and trains the epochs that fit; the run records them.")  # fmt: skip
+    budget_s = None
+    if length == "a time budget":
+        budget_s = float(c1.number_input("Budget (seconds)", 1, 3600, 60, step=10, key="t_budget_s"))
+        epochs = default_ep  # replaced by the epochs the budget resolves to (below)
+    else:
+        epochs = c1.number_input(
+            "Epochs", 0.1, 200.0, default_ep, step=0.5, key=f"t_epochs-{dataset}-{method}"
+        )
     batch_size = c2.number_input("Batch size", 2, 4096, d.batch_size, step=64, key=f"t_batch-{dataset}")
     seed = c3.number_input("Seed", 0, 10_000, D.seed)
     # Picking a dataset or a method switches epochs and batch size to that choice's own inputs. A click
@@ -235,6 +246,9 @@ try:
         epochs=float(epochs), lr=float(lr), weight_decay=float(weight_decay), seed=int(seed),
         snapshots=int(snapshots), **params,
     )  # fmt: skip
+    resolved = stored_budget(cfg, budget_s, state.runs_root()) if budget_s is not None else None
+    budget_key = (run_id(cfg), budget_s)  # the config as asked, before the budget sets its epochs
+    cfg = resolved or cfg
 except ValueError as exc:
     st.error(f"This config cannot be trained: {exc}")
     st.stop()
@@ -286,10 +300,28 @@ else:
             st.error(f"Cannot load {cfg.dataset}: {exc}")
             st.stop()
         plan = plan_steps(cfg, n_train)
-        st.caption(f"Not trained yet: about {plan.total_steps:,} steps of {plan.batch} images. "
-                   "Training runs in the background; you can leave this page.")  # fmt: skip
-        if st.button("Start training", type="primary", icon=":material/play_arrow:"):
-            if shown_before not in (None, (dataset, method)):
+        if budget_s is not None and resolved is None:
+            st.caption(f"Not trained yet. A {budget_s:g}-s budget: this machine's speed for this config is measured "
+                       "first (about 15 steps, seconds), then training runs for about that long in the background.")  # fmt: skip
+        elif budget_s is not None:
+            st.caption(f"Not trained yet: a {budget_s:g}-s budget is {cfg.epochs:g} epochs here, {plan.total_steps:,} "
+                       f"steps of {plan.batch} images. Training runs in the background; you can leave this page.")  # fmt: skip
+        else:
+            st.caption(f"Not trained yet: about {plan.total_steps:,} steps of {plan.batch} images. "
+                       "Training runs in the background; you can leave this page.")  # fmt: skip
+        asked = budget_s is not None and st.session_state.get("t_budget_go") == budget_key
+        if budget_s is not None and resolved is None and asked:  # measuring; training starts when it is done
+            ensure_result(None, "budget", BudgetJob(), f"speed for a {budget_s:g}-s budget",
+                          params={"config": cfg.to_dict(), "seconds": budget_s})  # fmt: skip
+        elif resolved is not None and asked:
+            st.session_state.pop("t_budget_go")  # the budget is resolved: train it now
+            _submit(cfg)
+            st.rerun()
+        elif st.button("Start training", type="primary", icon=":material/play_arrow:"):
+            if budget_s is not None and resolved is None:
+                st.session_state["t_budget_go"] = budget_key
+                st.rerun()
+            elif shown_before not in (None, (dataset, method)):
                 st.warning("The dataset or method changed as you clicked Start, and epochs and batch size follow "
                            "them: nothing was started. Check those settings, then click Start training again.",
                            icon=":material/warning:")  # fmt: skip

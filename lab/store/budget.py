@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ FOLDER = "_budgets"  # <runs>/_budgets/<key>.json
 
 
 def machine_key(device: torch.device) -> str:
-    """What a throughput depends on besides the config: the CPU model, threads and the device."""
+    """What a throughput depends on besides the config: the CPU model, its cores and the device."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -39,7 +40,7 @@ def machine_key(device: torch.device) -> str:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
-    return f"{cpu} | {torch.get_num_threads()} threads | {gpu}"
+    return f"{cpu} | {os.cpu_count()} cores | {gpu}"  # not this process's threads: the worker's differ
 
 
 def _key(cfg: TrainConfig, seconds: float, machine: str) -> str:

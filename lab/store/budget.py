@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from lab.core.config import TrainConfig
 from lab.core.data import load_dataset
+from lab.store.provenance import cpu_model
 
 MIN_BUDGET_S, MAX_BUDGET_S = 1.0, 24 * 3600.0
 CALIBRATION_STEPS = 12  # timed after CALIBRATION_SKIP steps: the first steps allocate and warm caches
@@ -31,14 +31,7 @@ FOLDER = "_budgets"  # <runs>/_budgets/<key>.json
 
 def machine_key(device: torch.device) -> str:
     """What a throughput depends on besides the config: the CPU model, its cores and the device."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
     return f"{cpu} | {os.cpu_count()} cores | {gpu}"  # not this process's threads: the worker's differ
 

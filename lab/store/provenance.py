@@ -21,16 +21,20 @@ def code_version() -> str:
         return "unknown"
 
 
-def machine_line() -> str:
-    """CPU model, cores, torch threads and GPU (if any) of this machine."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform says."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    """CPU model, cores, torch threads and GPU (if any) of this machine."""
+    cpu = cpu_model()
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
     return (f"{cpu}; {os.cpu_count()} cores visible, torch {torch.get_num_threads()} threads{gpu}; "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, torch {torch.__version__}")  # fmt: skip

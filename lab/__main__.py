@@ -198,7 +198,7 @@ def cmd_sweep(args) -> int:
     fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params()) | set(dataset_params())
     base = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     config_from_args(args)  # the shared settings are checked before the axes
-    sweep = Sweep(base, parse_axes(args.over, base))
+    sweep = Sweep(base, parse_axes(args.over, base), run_seconds=args.run_budget)
     store = RunStore(args.runs_dir)
     p = plan(sweep, store)
     left = len(p.configs) - len(p.stored)
@@ -300,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="run each config as a Ray task: 'local' or a cluster's address",
     )
+    p.add_argument("--run-budget", type=float, default=None, metavar="SECONDS",
+                   help="train each run for about this many seconds instead of epochs (as train --budget)")  # fmt: skip
     p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a --ray local instance (default: all)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and its estimate, train nothing")
     p.set_defaults(func=cmd_sweep)

@@ -11,7 +11,7 @@ from lab.core.methods import all_methods
 from lab.store.export import rows_csv
 from lab.store.runs import RunStore
 from lab.sweep.background import cancel_sweep
-from lab.sweep.grid import AXES, Sweep, check_budget, plan, stored_sweeps
+from lab.sweep.grid import AXES, Sweep, check_budget, plan, realised_configs, stored_sweeps
 from lab.sweep.report import lines, measure_names, pixel_value, sweep_rows
 from lab.view import figures
 from lab.view.sweep_figures import lines_figure
@@ -109,7 +109,7 @@ configs = sweep.configs()
 @st.fragment(run_every=2.0)
 def sweep_status() -> None:
     job = mgr.job(f"sweep/{sweep.id}")
-    stored = sum(store.path(c).is_dir() for c in configs)
+    stored = sum(c is not None and store.path(c).is_dir() for c in realised_configs(sweep, store))
     if st.session_state.get("sw_seen", {}).get(sweep.id, stored) != stored:
         st.session_state.setdefault("sw_seen", {})[sweep.id] = stored
         st.rerun()  # a run arrived: redraw the lines

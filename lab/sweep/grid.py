@@ -41,6 +41,7 @@ MAX_RUNS = 500  # a grid larger than this is a typo, not a sweep
 class Sweep:
     base: dict  # a TrainConfig as a dict (flat), the values every run shares
     axes: dict = field(default_factory=dict)  # field or parameter name -> list of values
+    run_seconds: float | None = None  # a time budget per run instead of epochs (lab.store.budget)
 
     def __post_init__(self):
         if not self.axes:
@@ -58,6 +59,8 @@ class Sweep:
                 )
             if not values:
                 raise ValueError(f"The sweep's axis '{name}' has no values.")
+        if self.run_seconds is not None and ("epochs" in self.axes or self.base.get("epochs") is not None):
+            raise ValueError("A sweep with a time budget per run sets each run's epochs itself: drop epochs.")
         n = math.prod(len(v) for v in self.axes.values())
         if n > MAX_RUNS:
             raise ValueError(
@@ -67,7 +70,8 @@ class Sweep:
     @property
     def id(self) -> str:
         base = {k: v for k, v in self.base.items() if k != "device"}  # where it runs is not what it is
-        doc = json.dumps({"base": base, "axes": self.axes}, sort_keys=True, default=str)
+        extra = {} if self.run_seconds is None else {"run_seconds": self.run_seconds}
+        doc = json.dumps({"base": base, "axes": self.axes, **extra}, sort_keys=True, default=str)
         return hashlib.sha256(doc.encode()).hexdigest()[:12]
 
     @property
@@ -82,7 +86,18 @@ class Sweep:
                 for values in itertools.product(*(self.axes[n] for n in names))]  # fmt: skip
 
     def to_dict(self) -> dict:
-        return {"base": self.base, "axes": self.axes}
+        extra = {} if self.run_seconds is None else {"run_seconds": self.run_seconds}
+        return {"base": self.base, "axes": self.axes, **extra}
+
+
+def realised_configs(sweep: Sweep, store: RunStore) -> list[TrainConfig | None]:
+    """The configs of the grid as they train: with a time budget per run, each with the epochs its
+    budget resolved to on this machine, or None while that is not measured yet."""
+    from lab.store.budget import stored_budget
+
+    if sweep.run_seconds is None:
+        return sweep.configs()
+    return [stored_budget(c, sweep.run_seconds, store.root) for c in sweep.configs()]
 
 
 def images_per_s(store: RunStore, encoder: str, width: int) -> float:
@@ -108,15 +123,20 @@ class Plan:
     configs: list[TrainConfig]
     stored: list[str]  # run ids already in the store
     seconds: float  # estimated for what is left
+    left: list[TrainConfig] = field(default_factory=list)  # the configs still to train, in grid order
 
 
 def plan(sweep: Sweep, store: RunStore) -> Plan:
     """What is left of a sweep and how long it will take here."""
-    configs = sweep.configs()
-    stored = [run_id(c) for c in configs if store.path(c).is_dir()]
-    left = [c for c in configs if run_id(c) not in stored]
+    configs, realised = sweep.configs(), realised_configs(sweep, store)
+    stored = [run_id(r) for r in realised if r is not None and store.path(r).is_dir()]
+    left = [c for c, r in zip(configs, realised, strict=True) if r is None or run_id(r) not in stored]
     speed = images_per_s(store, configs[0].encoder, configs[0].width)
-    return Plan(configs, stored, sum(estimate_seconds(c, speed) for c in left))
+    if sweep.run_seconds is not None:  # the budget, a few seconds measuring the speed, then scoring
+        seconds = sum(sweep.run_seconds + 5 + estimate_seconds(c, float("inf")) for c in left)
+    else:
+        seconds = sum(estimate_seconds(c, speed) for c in left)
+    return Plan(configs, stored, seconds, left)
 
 
 def check_budget(p: Plan, budget_minutes: float | None) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from lab.store.label_probes import stored_label_probes
 from lab.store.runs import RunDamaged, RunStore
-from lab.sweep.grid import Sweep
+from lab.sweep.grid import Sweep, realised_configs
 
 SCORES = {"knn_acc": "kNN accuracy on h (class)", "linear_acc": "linear probe on h (class)",
           "knn_acc_projector": "kNN accuracy on z (class)"}  # fmt: skip
@@ -31,7 +31,9 @@ def measure_names(rows: list[dict]) -> dict[str, str]:
 def sweep_rows(sweep: Sweep, store: RunStore) -> list[dict]:
     """One dict per stored config of the grid: {"run": id, <axis>: value, ..., <measure>: value}."""
     out = []
-    for cfg in sweep.configs():
+    for cfg in realised_configs(sweep, store):
+        if cfg is None:  # a budget not measured yet: not trained
+            continue
         try:
             run = store.find(cfg)
         except RunDamaged:

@@ -13,8 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.core.config import TrainConfig
+from lab.store.budget import resolve_budget
 from lab.store.runs import Run, RunStore, run_id
-from lab.sweep.grid import Sweep, check_budget, estimate_seconds, images_per_s, plan, save_sweep
+from lab.sweep.grid import (
+    Sweep,
+    check_budget,
+    estimate_seconds,
+    images_per_s,
+    plan,
+    realised_configs,
+    save_sweep,
+)
 
 
 @dataclass(frozen=True)
@@ -42,12 +51,18 @@ def train_next(sweep: Sweep, store: RunStore, progress: Callable[[SweepProgress]
     """Train and store the sweep's first missing config (then its label probes); returns (the run, how
     many configs are still missing after it). (None, 0) when nothing is missing."""
     p = plan(sweep, store)
-    left = [c for c in p.configs if run_id(c) not in p.stored]
+    left = p.left
     if not left:
         return None, 0
     cfg, speed = left[0], images_per_s(store, p.configs[0].encoder, p.configs[0].width)
-    costs = [estimate_seconds(c, speed) for c in left]
-    total_s = sum(estimate_seconds(c, speed) for c in p.configs)
+
+    def cost(c: TrainConfig) -> float:
+        return estimate_seconds(c, speed) if sweep.run_seconds is None else sweep.run_seconds
+
+    costs = [cost(c) for c in left]
+    total_s = sum(cost(c) for c in p.configs)
+    if sweep.run_seconds is not None:
+        cfg = resolve_budget(cfg, sweep.run_seconds, store.root)
     done_s = total_s - sum(costs)
 
     def step(pr) -> None:
@@ -80,12 +95,16 @@ def run_sweep(sweep: Sweep, store: RunStore, progress: Callable[[SweepProgress],
         if run is None or left == 0:
             break
     save_sweep(sweep, store, "done")
-    return [run_id(c) for c in sweep.configs()]
+    return [run_id(c) for c in realised_configs(sweep, store) if c is not None]
 
 
-def _train_remote(config: dict, root: str) -> str:
-    """One config, trained and stored into the shared runs folder, then its label probes (a Ray task)."""
-    run, _ = RunStore(root).get_or_train(TrainConfig.from_dict(config))
+def _train_remote(config: dict, root: str, run_seconds: float | None = None) -> str:
+    """One config, trained and stored into the shared runs folder, then its label probes (a Ray task);
+    with a time budget, this node's speed decides its epochs."""
+    cfg = TrainConfig.from_dict(config)
+    if run_seconds is not None:
+        cfg = resolve_budget(cfg, run_seconds, root)
+    run, _ = RunStore(root).get_or_train(cfg)
     probe_labels(run)
     return run.id
 
@@ -101,19 +120,19 @@ def run_sweep_on_ray(sweep: Sweep, store: RunStore, address: str, log: Callable[
     ray = connect_ray(address, num_cpus)
     gpus = ray.cluster_resources().get("GPU", 0)
     task = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1)(_train_remote)
-    left = [c for c in p.configs if run_id(c) not in p.stored]
+    left = p.left
     log(
         f"Ray: {len(left)} tasks ({len(p.stored)} runs already stored), {'a GPU each' if gpus else 'CPU only'}."
     )
     save_sweep(sweep, store, "running")
-    pending = [task.remote(c.to_dict(), str(store.root.resolve())) for c in left]
+    pending = [task.remote(c.to_dict(), str(store.root.resolve()), sweep.run_seconds) for c in left]
     start = time.perf_counter()
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         log(f"Ray: stored run {ray.get(ready[0])} ({len(left) - len(pending)} of {len(left)}, "
             f"{time.perf_counter() - start:.0f} s)")  # fmt: skip
     save_sweep(sweep, store, "done")
-    return [run_id(c) for c in p.configs]
+    return [run_id(c) for c in realised_configs(sweep, store) if c is not None]
 
 
 def connect_ray(address: str, num_cpus: int | None = None):

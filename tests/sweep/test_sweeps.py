@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from lab.core.config import TrainConfig
 from lab.core.train import TrainingCancelled
 from lab.store.runs import RunStore, run_id
 from lab.sweep.grid import Sweep, check_budget, plan, save_sweep, stored_sweeps
@@ -148,3 +149,24 @@ def test_a_two_config_sweep_runs_as_ray_tasks_on_a_local_instance(tmp_path):
     for rid in ids:
         run = store.load(rid, verify="full")  # whole and checked: written by another process
         assert run.metrics["knn_acc"] > 0.3
+
+
+@pytest.mark.slow
+def test_a_sweep_with_a_time_budget_per_run_trains_each_run_the_epochs_its_budget_resolved_to(
+    tmp_path, monkeypatch
+):
+    from lab.store import budget
+    from lab.sweep.grid import Sweep, plan, realised_configs
+    from lab.sweep.runner import run_sweep
+
+    monkeypatch.setattr(budget, "calibrate", lambda cfg: 10.0)  # steps per second: 2 s buy 20 steps
+    store = RunStore(tmp_path)
+    sw = Sweep(TrainConfig(dataset="digits").to_dict() | {"epochs": None}, {"seed": [0, 1]}, run_seconds=2.0)
+    assert plan(sw, store).seconds >= 2 * 2.0 and len(plan(sw, store).left) == 2
+    ids = run_sweep(sw, store)
+    runs = [store.load(i) for i in ids]
+    assert len(runs) == 2 and {r.config.seed for r in runs} == {0, 1}
+    assert all(r.metrics["steps"] == 20 for r in runs)
+    assert plan(sw, store).left == [] and all(c is not None for c in realised_configs(sw, store))
+    with pytest.raises(ValueError, match="drop epochs"):
+        Sweep(TrainConfig(dataset="digits").to_dict(), {"seed": [0, 1]}, run_seconds=2.0)

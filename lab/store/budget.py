@@ -37,7 +37,7 @@ def machine_key(device: torch.device) -> str:
 
 
 def _key(cfg: TrainConfig, seconds: float, machine: str) -> str:
-    base = {k: v for k, v in cfg.key().items() if k not in ("epochs", "snapshots")}
+    base = {k: v for k, v in cfg.key().items() if k not in ("epochs", "snapshots", "seed")}  # speed, not seed
     doc = json.dumps({"config": base, "budget": seconds, "machine": machine}, sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()[:16]
 

@@ -45,7 +45,13 @@ def _store(args):
     return main(["--runs", str(args.runs)])
 
 
-BENCHES = {"bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
+def _recipe(args):
+    from lab.bench.recipe import main
+
+    return main(args)
+
+
+BENCHES = {"bench-recipe": _recipe, "bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
            "bench-browser": _browser}  # fmt: skip
 
 
@@ -76,6 +82,12 @@ def add_bench_commands(sub, handler) -> None:
         "bench-store", help="what verifying runs costs: opening a 70k run, runs --verify on 20"
     )
     p.add_argument("--runs", type=int, default=20, help="runs verified together")
+    p.set_defaults(func=handler)
+    p = sub.add_parser(
+        "bench-recipe", help="the default minute against the pixels: SimCLR and supervised, 3 seeds"
+    )
+    p.add_argument("--budget", type=float, default=60.0, help="seconds of training per run")
+    p.add_argument("--seeds", type=int, default=3)
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in chromium"

@@ -12,6 +12,7 @@ from pages.ui.axis import axis_sliders
 from pages.ui.charts import SPACE_LABELS, map_figure, plotly_config, with_marks
 from pages.ui.images import class_examples, describe_row, neighbour_grid, pairs_grid
 from pages.ui.progress import ensure_map, ensure_pairs
+from pages.ui.timeline import training_timeline
 
 state.require_app()  # a page opened by its URL right after the server started
 
@@ -95,6 +96,7 @@ def explore() -> None:
 
 
 explore()
+training_timeline(root, run)
 
 st.subheader("Cross-class pairs")
 st.caption(

@@ -49,12 +49,13 @@ def frame_measures(
 
 
 def mean_displacement(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean distance a point moves between two 2-D layouts a, b [M, 2], each first standardised (centred,
-    divided by its RMS radius) so that UMAP's arbitrary scale and offset do not count: how smoothly a
-    movie's frames follow each other (0 = the same picture)."""
+    """Mean distance a point moves between two 2-D layouts a, b [M, 2], each first standardised (see
+    `standardised`) so that UMAP's arbitrary scale and offset do not count: how smoothly a movie's
+    frames follow each other (0 = the same picture)."""
+    return float(np.linalg.norm(standardised(a) - standardised(b), axis=1).mean())
 
-    def standard(xy: np.ndarray) -> np.ndarray:
-        xy = np.asarray(xy, dtype=np.float64) - np.mean(xy, axis=0)
-        return xy / max(float(np.sqrt((xy**2).sum(1).mean())), 1e-12)
 
-    return float(np.linalg.norm(standard(a) - standard(b), axis=1).mean())
+def standardised(xy: np.ndarray) -> np.ndarray:
+    """A 2-D layout [M, 2] centred and divided by its RMS radius: frames drawn on one fixed scale."""
+    xy = np.asarray(xy, dtype=np.float64) - np.mean(xy, axis=0)
+    return xy / max(float(np.sqrt((xy**2).sum(1).mean())), 1e-12)

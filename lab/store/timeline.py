@@ -64,6 +64,11 @@ def _frame(path: Path, m: int) -> np.ndarray | None:
     return xy if xy.shape == (m, 2) and np.isfinite(xy).all() else None
 
 
+def has_snapshots(run) -> bool:
+    """Whether the run recorded snapshots (a stat; Run.snapshots reads them)."""
+    return (Path(run.path) / "snapshots" / "steps.npy").is_file()
+
+
 def stored_timeline(run, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST, tau: float = TAU):
     """The run's whole stored timeline (Timeline), or None when it is not computed yet (or damaged)."""
     frames_dir, _, index = _names(n_neighbors, min_dist, tau)

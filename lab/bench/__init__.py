@@ -45,6 +45,12 @@ def _store(args):
     return main(["--runs", str(args.runs)])
 
 
+def _timeline(args):
+    from lab.bench.timeline import main
+
+    return main(["--dataset", args.dataset, "--snapshots", str(args.snapshots)] + ["--keep"] * args.keep)
+
+
 def _recipe(args):
     from lab.bench.recipe import main
 
@@ -52,7 +58,7 @@ def _recipe(args):
 
 
 BENCHES = {"bench-recipe": _recipe, "bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
-           "bench-browser": _browser}  # fmt: skip
+           "bench-browser": _browser, "bench-timeline": _timeline}  # fmt: skip
 
 
 def add_bench_commands(sub, handler) -> None:
@@ -88,6 +94,13 @@ def add_bench_commands(sub, handler) -> None:
     )
     p.add_argument("--budget", type=float, default=60.0, help="seconds of training per run")
     p.add_argument("--seeds", type=int, default=3)
+    p.set_defaults(func=handler)
+    p = sub.add_parser(
+        "bench-timeline", help="a default run's training timeline, timed from the end of training"
+    )
+    p.add_argument("--dataset", default="fashion-mnist")
+    p.add_argument("--snapshots", type=int, default=8)
+    p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in chromium"

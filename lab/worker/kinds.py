@@ -62,6 +62,7 @@ def batched_progress(emit) -> Callable[[Progress], None]:
 def _train(req: JobRequest) -> None:
     from lab.store.maps import stored_map
     from lab.store.neighbours import stored_table
+    from lab.store.timeline import has_snapshots, stored_timeline
 
     req.say("Loading the dataset...")
     run, was_stored = req.store.get_or_train(
@@ -75,7 +76,9 @@ def _train(req: JobRequest) -> None:
     # (see lab.worker.manager._apply).
     needs = [kind for kind, missing in (("map", stored_map(run, "backbone") is None),
                                         ("scores", bool(run.pending)),
-                                        ("table", stored_table(run, "backbone") is None)) if missing]  # fmt: skip
+                                        ("table", stored_table(run, "backbone") is None),
+                                        ("timeline", has_snapshots(run) and stored_timeline(run) is None))
+             if missing]  # fmt: skip
     req.done(
         "Stored." if was_stored else "Trained and stored.", run_id=run.id, was_stored=was_stored, needs=needs
     )

@@ -328,15 +328,15 @@ class JobManager:
 
     def _after_training(self, job: Job, needs: list[str]) -> None:
         """Queue what a just-trained run still lacks, as its worker found (`needs`: "map",
-        "scores", "table", "timeline"), in front of other jobs: the map first, then the scores, then the table,
-        then the training timeline."""
+        "scores", "table", "timeline"), in front of other jobs: the map first, then the scores, then the training
+        timeline, then the table."""
         if job.run is None:
             return
         # each goes in front of the one before
-        if "timeline" in needs:  # a run trained with snapshots: its movie, after its table
-            self.request("timeline", job.run, f"training timeline of {job.run.config.method}", front=True)
         if "table" in needs:
             self.request_table(job.run, "backbone", front=True)
+        if "timeline" in needs:  # a run trained with snapshots: its movie, before the table (bench-timeline)
+            self.request("timeline", job.run, f"training timeline of {job.run.config.method}", front=True)
         if "scores" in needs:
             self.request_scores(job.run, front=True)
         if "map" in needs:

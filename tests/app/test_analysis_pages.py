@@ -83,7 +83,8 @@ def test_probes_page_shows_bars_and_a_table_beside_pixels(app_env):
     assert len(scored) == 3 * 4 * 2  # three representations, four probes, the 10 % and 100 % budgets
     assert ((scored["accuracy"] > 0.3) & (scored["accuracy"] <= 1)).all()
     assert "per class" in texts(at)  # 1 % of 1,442 digits is too few labels: said, not crashed
-    assert len(at.get("plotly_chart")) == 1
+    charts = [c.key for c in at.get("plotly_chart")]
+    assert charts == ["probe_label_sets", "probe_bars"]  # the run per label set, then the runs per budget
 
 
 def test_probes_page_renders_the_stored_reproduction(app_env, monkeypatch, tmp_path):

@@ -18,7 +18,7 @@ FIELD_TEXT = {
     "width": lambda v: f"w={v}",
     "aug_strength": lambda v: f"s={v:g}",
     "batch_size": lambda v: f"batch {v}",
-    "epochs": lambda v: f"{v:g} ep",
+    "epochs": lambda v: f"{v:.3g} ep",  # a time budget resolves to epochs like 3.75987: 3.76 reads
     "lr": lambda v: f"lr={v:g}",
     "weight_decay": lambda v: f"wd={v:g}",
     "seed": lambda v: f"seed {v}",

@@ -166,5 +166,5 @@ def stored_sweeps(store: RunStore) -> list[tuple[Sweep, dict]]:
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         doc = load_json(path)
         if isinstance(doc, dict) and "base" in doc and "axes" in doc:
-            out.append((Sweep(doc["base"], doc["axes"]), doc))
+            out.append((Sweep(doc["base"], doc["axes"], doc.get("run_seconds")), doc))
     return sorted(out, key=lambda s: -s[1].get("asked_at", 0))

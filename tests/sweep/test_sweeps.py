@@ -170,3 +170,13 @@ def test_a_sweep_with_a_time_budget_per_run_trains_each_run_the_epochs_its_budge
     assert plan(sw, store).left == [] and all(c is not None for c in realised_configs(sw, store))
     with pytest.raises(ValueError, match="drop epochs"):
         Sweep(TrainConfig(dataset="digits").to_dict(), {"seed": [0, 1]}, run_seconds=2.0)
+
+
+def test_a_stored_sweep_keeps_its_time_budget_per_run(tmp_path):
+    from lab.sweep.grid import Sweep, save_sweep, stored_sweeps
+
+    store = RunStore(tmp_path)
+    sw = Sweep(TrainConfig(dataset="digits").to_dict() | {"epochs": None}, {"seed": [0, 1]}, run_seconds=2.0)
+    save_sweep(sw, store)
+    (back, _), *_ = stored_sweeps(store)
+    assert back == sw and back.run_seconds == 2.0 and back.id == sw.id

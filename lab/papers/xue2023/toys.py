@@ -74,6 +74,20 @@ def write_cached(root, toy: str, cfg, value: dict) -> None:
     save_json_atomically(cache_path(root, toy, cfg), {"key": settings_key(toy, cfg), **value}, indent=None)
 
 
+def cached_or_run(root, toy: str, cfg, run, from_json, progress=None, should_stop=None):
+    """A toy's result for cfg: read from the cache, or run(cfg, progress, should_stop) on one torch
+    thread and stored."""
+    from lab.measures.features import torch_threads
+
+    found = read_cached(root, toy, cfg)
+    if found is not None:
+        return from_json(found)
+    with torch_threads(1):
+        result = run(cfg, progress, should_stop)
+    write_cached(root, toy, cfg, result.to_json())
+    return result
+
+
 def rounded(x) -> list:
     """An array as nested lists of floats rounded to 5 decimals (the cache files stay small)."""
     return np.round(np.asarray(x, dtype=np.float64), 5).tolist()
@@ -238,11 +252,4 @@ def stored_cc(cfg: CCConfig, root) -> CCResult | None:
 
 def cc_result(cfg: CCConfig, root, progress=None, should_stop=None) -> CCResult:
     """The CC run of cfg: read from the cache, or trained on one torch thread and stored."""
-    from lab.measures.features import torch_threads
-
-    found = stored_cc(cfg, root)
-    if found is None:
-        with torch_threads(1):
-            found = run_cc(cfg, progress, should_stop)
-        write_cached(root, "cc", cfg, found.to_json())
-    return found
+    return cached_or_run(root, "cc", cfg, run_cc, CCResult.from_json, progress, should_stop)

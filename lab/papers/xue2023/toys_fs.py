@@ -34,7 +34,7 @@ from lab.papers.xue2023.toy_spectral import (
     spectral_gd,
     stable_lr,
 )
-from lab.papers.xue2023.toys import PROBE_C, read_cached, rounded, settings_key, write_cached
+from lab.papers.xue2023.toys import PROBE_C, cached_or_run, read_cached, rounded, settings_key
 
 AXES = ("p", "q")
 HARD = (0.5, 0.5, 0.5, 0.5)  # μ, unit norm [L: the spec gives its 4 dimensions, not its values]
@@ -237,11 +237,4 @@ def stored_fs(cfg: FSConfig, root) -> FSResult | None:
 
 def fs_result(cfg: FSConfig, root, progress=None, should_stop=None) -> FSResult:
     """The FS line of cfg: read from the cache, or trained on one torch thread and stored."""
-    from lab.measures.features import torch_threads
-
-    found = stored_fs(cfg, root)
-    if found is None:
-        with torch_threads(1):
-            found = run_fs(cfg, progress, should_stop)
-        write_cached(root, "fs", cfg, found.to_json())
-    return found
+    return cached_or_run(root, "fs", cfg, run_fs, FSResult.from_json, progress, should_stop)

@@ -26,6 +26,8 @@ from lab.store.provenance import cpu_model
 MIN_BUDGET_S, MAX_BUDGET_S = 1.0, 24 * 3600.0
 CALIBRATION_STEPS = 12  # timed after CALIBRATION_SKIP steps: the first steps allocate and warm caches
 CALIBRATION_SKIP = 3
+CALIBRATION_SECONDS = 2.0  # the second, longer sample's length
+MAX_CALIBRATION_STEPS = 2000
 FOLDER = "_budgets"  # <runs>/_budgets/<key>.json
 
 
@@ -51,26 +53,38 @@ def check_budget(seconds: float) -> float:
     return seconds
 
 
-def calibrate(cfg: TrainConfig) -> float:
-    """Training steps per second of cfg on this machine: CALIBRATION_STEPS steps of a throwaway model
-    (timed after CALIBRATION_SKIP warm-up steps), nothing stored."""
-    from lab.core.train import plan_steps, train
+def _timed_rate(cfg: TrainConfig, steps_per_epoch: int, timed: int) -> float:
+    """Steps per second over `timed` training steps of a throwaway model, after CALIBRATION_SKIP."""
+    from lab.core.train import train
 
-    n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
-    plan = plan_steps(cfg, n)
-    total = CALIBRATION_SKIP + CALIBRATION_STEPS
+    total = CALIBRATION_SKIP + timed
     marks: dict[int, float] = {}
 
     def mark(p) -> None:
         marks.setdefault(p.step, time.perf_counter())
 
-    probe = TrainConfig(**{**cfg.to_dict(), "epochs": total / plan.steps_per_epoch, "snapshots": 0})
+    probe = TrainConfig(**{**cfg.to_dict(), "epochs": total / steps_per_epoch, "snapshots": 0})
     train(probe, progress=mark)
     steps = sorted(s for s in marks if s >= CALIBRATION_SKIP)
     first, last = steps[0], steps[-1]
     if last <= first:  # an accelerator reads the loss back rarely: time the whole calibration instead
         return total / max(1e-6, marks[steps[-1]] - min(marks.values()))
     return (last - first) / (marks[last] - marks[first])
+
+
+def calibrate(cfg: TrainConfig) -> float:
+    """Training steps per second of cfg on this machine, nothing stored: CALIBRATION_STEPS steps of a
+    throwaway model, then, when those took under CALIBRATION_SECONDS, as many steps as fill that time
+    (12 steps of a small batch last a fifth of a second, too short a sample of a run's speed)."""
+    from lab.core.train import plan_steps
+
+    n = len(load_dataset(cfg.dataset, cfg.subset, cfg.seed).train_labels)
+    per_epoch = plan_steps(cfg, n).steps_per_epoch
+    rate = _timed_rate(cfg, per_epoch, CALIBRATION_STEPS)
+    longer = min(int(rate * CALIBRATION_SECONDS), MAX_CALIBRATION_STEPS)
+    if longer >= 2 * CALIBRATION_STEPS:
+        rate = _timed_rate(cfg, per_epoch, longer)
+    return rate
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,10 @@ def add_bench_commands(sub, handler) -> None:
     )
     p.add_argument("--budget", type=float, default=60.0, help="seconds of training per run")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a SimCLR setting off its default")
+    p.add_argument(
+        "--curve", metavar="S1,S2,...", help="seed 0 at these budgets instead: accuracy against time"
+    )
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-timeline", help="a default run's training timeline, timed from the end of training"

@@ -321,9 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from lab.store.runs import default_root_at
+
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with default_root_at(args.runs_dir):  # a method's setup finds stored runs there (SePP's sampler run)
+            return args.func(args)
     except (ValueError, DatasetUnavailable, TrainingDiverged) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -128,9 +128,19 @@ else:
                 st.rerun()
 
 
-def param_widget(p, key: str):
-    """The widget of one declared option (lab.core.methods.Param): a select box, a slider or a number."""
+def param_widget(p, key: str, dataset: str):
+    """The widget of one declared option (lab.core.methods.Param): a select box (of its choices, or of
+    the stored runs of the dataset when it names a run), a slider or a number."""
     label, help_text = p.label or p.name, f"{p.help} {p.tag}"
+    if p.names_run:
+        runs = [r for r in state.list_runs() if r.config.dataset == dataset]
+        if not runs:
+            st.warning(
+                f"{label}: no run of {dataset} is stored yet. Train one first.", icon=":material/info:"
+            )
+            return p.default
+        names = {r.id: f"{run_label(r, among=runs)} · {r.id}" for r in runs}
+        return st.selectbox(label, list(names), format_func=names.get, help=help_text, key=key)
     if p.choices:
         return st.selectbox(label, p.choices, index=p.choices.index(p.default), help=help_text, key=key)
     if p.step is not None:
@@ -173,10 +183,15 @@ with left:
     params = {}  # the method's and the dataset's own options, one widget each, from their declarations
     declared = [(p, f"t_param-{method}-{p.name}") for p in methods[method].params]
     declared += [(p, f"t_data-{dataset}-{p.name}") for p in get_dataset_spec(dataset).params]
+    # a widget shown only under another parameter's value (Param.shown_when) follows that parameter's
+    shown = [(p, key) for p, key in declared if p.shown_when is None]
     cols = st.columns(2) if declared else []
-    for i, (p, key) in enumerate(declared):
+    for i, (p, key) in enumerate(shown):
         with cols[i % 2]:
-            params[p.name] = param_widget(p, key)
+            params[p.name] = param_widget(p, key, dataset)
+            for q, qkey in declared:
+                if q.shown_when == (p.name, params[p.name]):
+                    params[q.name] = param_widget(q, qkey, dataset)
     c1, c2, c3 = st.columns(3)
     # Each dataset (and method: supervised sees one view per image, so it runs 3 epochs) has its own
     # defaults, passed as the inputs' values under keys of their own rather than written into

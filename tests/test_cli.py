@@ -31,7 +31,11 @@ def test_every_method_parameter_and_every_paper_is_a_choice():
     ("argv", "message"),
     [(["train", "--method", "simclrr"], "Unknown method 'simclrr'. Choose one of"),
      (["train", "--dataset", "digits", "--alpha", "2"], r"alpha must be in \[0, 1\]"),
-     (["train", "--dataset", "digitz"], "Unknown dataset 'digitz'")],
+     (["train", "--dataset", "digitz"], "Unknown dataset 'digitz'"),
+     (["train", "--dataset", "digits", "--method", "sepp-simclr", "--sepp-sampler", "run"],
+      "sepp_sampler 'run' mines with a stored run's backbone: name it with sepp_sampler_run"),
+     (["train", "--dataset", "digits", "--method", "sepp-simclr", "--sepp-sampler", "run", "--sepp-sampler-run",
+       "0123456789ab"], "The sampler run 0123456789ab is not stored in .*/test_bad_input.*: name one trained on digits")],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_status_2(argv, message, capsys, tmp_path):
     assert main(["--runs-dir", str(tmp_path), *argv]) == 2

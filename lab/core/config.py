@@ -137,11 +137,16 @@ class TrainConfig:
 
     def key(self) -> dict:
         """The normalised config that names the run: the device is left out (the same config on
-        another device is the same run), and only the method's own parameters are in it."""
+        another device is the same run), and only the method's own parameters are in it, less those
+        declared keyed_at_default=False that are at their default (lab.core.methods.Param)."""
         d = self.to_dict()
         d.pop("device")
         if not d["snapshots"]:  # a run without snapshots keeps the id it had before snapshots existed
             d.pop("snapshots")
+        declared = get_method(self.method).params + get_dataset_spec(self.dataset).params
+        for p in declared:  # a parameter added later: at its default, the runs stored before keep their ids
+            if not p.keyed_at_default and d.get(p.name) == p.default:
+                d.pop(p.name)
         d["epochs"] = float(d["epochs"])
         return d
 

@@ -10,6 +10,7 @@ The loss functions themselves live in lab.core.losses.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,6 +37,11 @@ class Param:
     ui_range: tuple[float, float] | None = None  # the slider's range when wider than [low, high] allows
     choices: tuple[str, ...] = ()
     label: str = ""  # the Train page's label; default: the name
+    # False: at its default the parameter stays out of the run's identity (TrainConfig.key), so that
+    # runs stored before a method gained it keep their ids; any other value enters the key.
+    keyed_at_default: bool = True
+    names_run: bool = False  # the value is a stored run's id ("" = none); the Train page lists the runs
+    shown_when: tuple[str, str] | None = None  # (parameter, value): the Train page's widget only then
 
     def check(self, value):
         """The value converted to the parameter's type; ValueError naming the parameter when it is
@@ -43,6 +49,11 @@ class Param:
         if self.choices:
             if value not in self.choices:
                 raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}; got {value!r}.")
+            return value
+        if self.names_run:
+            if not isinstance(value, str) or not re.fullmatch(r"([0-9a-f]{12})?", value):
+                raise ValueError(f"{self.name} must be a run id, 12 hex digits as `python -m lab runs` lists "
+                                 f"them; got {value!r}.")  # fmt: skip
             return value
         kind = type(self.default)
         try:

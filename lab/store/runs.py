@@ -85,6 +85,22 @@ def default_root() -> Path:
     return Path(os.environ.get("LAB_RUNS_DIR", "runs"))
 
 
+@contextlib.contextmanager
+def default_root_at(root: str | Path | None):
+    """$LAB_RUNS_DIR = root while the block runs (None: unchanged), so that a method's setup finding stored
+    runs through RunStore() (SePP's sampler run) looks in the store the command trains into."""
+    old = os.environ.get("LAB_RUNS_DIR")
+    if root is not None:
+        os.environ["LAB_RUNS_DIR"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("LAB_RUNS_DIR", None)
+        else:
+            os.environ["LAB_RUNS_DIR"] = old
+
+
 class RunStore:
     """Runs on disk under `root` (default: $LAB_RUNS_DIR or ./runs)."""
 

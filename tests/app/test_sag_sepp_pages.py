@@ -28,6 +28,23 @@ def test_the_train_page_shows_each_new_methods_parameters(app_env):
         assert label is None or label in labels, (method, labels)
 
 
+def test_the_train_page_offers_the_stored_runs_of_the_dataset_as_sepp_sampler_runs(app_env):
+    """The 'Sampler run' box appears with the 'run' sampler only, lists the stored digits runs by id, and the
+    config it makes names the chosen run (a SePP run not stored yet: nothing refused)."""
+    at = page("train")
+    at.selectbox(key="t_dataset").set_value("digits").run()
+    next(s for s in at.selectbox if s.label == "Method").set_value("sepp-simclr").run()
+    assert "Sampler run" not in [s.label for s in at.selectbox]
+    next(s for s in at.selectbox if s.label == "Partner sampler").set_value("run").run()
+    box = next(s for s in at.selectbox if s.label == "Sampler run")
+    assert len(box.options) == 2 and all(
+        o.endswith((run_id_of("simclr"), run_id_of("supervised"))) for o in box.options
+    )
+    box.set_value(run_id_of("supervised")).run()
+    assert not at.exception and not at.error, texts(at)
+    assert "Not trained yet" in texts(at) and at.session_state[box.key] == run_id_of("supervised")
+
+
 def test_the_graph_page_draws_the_neighbourhood_its_walks_and_statistics(app_env):
     at = page("sag2025_graph", run_picker=run_id_of("simclr"))
     at = wait_for(at, lambda a: metric(a, "Walk precision") is not None)

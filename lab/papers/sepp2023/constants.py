@@ -17,14 +17,17 @@ PAPER_GAIN = (
 )
 
 # Where partners come from [L]. A learned sampler is the stored run of that method with this run's other
-# settings (same images, epochs, batch): its backbone features of the un-augmented training images.
+# settings (same images, epochs, batch), or any stored run of the dataset named by its id ("run"): its
+# backbone features of the un-augmented training images.
 LEARNED_SAMPLERS = ("simclr", "vicreg")
-SAMPLERS = ("pixels", "untrained", *LEARNED_SAMPLERS, "oracle", "random")
+RUN_SAMPLER = "run"
+SAMPLERS = ("pixels", "untrained", *LEARNED_SAMPLERS, RUN_SAMPLER, "oracle", "random")
 SAMPLER_TEXT = {
     "pixels": "PCA-64 of the raw pixels",
     "untrained": "an untrained encoder of the same architecture (seeded)",
     "simclr": "the stored SimCLR run with this run's other settings",
     "vicreg": "the stored VICReg run with this run's other settings",
+    RUN_SAMPLER: "any stored run of the same dataset, named by its id (sepp_sampler_run)",
     "oracle": "a random other image of the same class (uses labels: an upper bound, never a method)",
     "random": "a random other image (a lower bound)",
 }

@@ -14,12 +14,23 @@ import torch
 from lab.core import losses
 from lab.core.methods import TEMPERATURE, Method, Param, Step
 from lab.core.vicreg import expander, vicreg_loss
-from lab.papers.sepp2023.constants import MODES, PARTNERS_K, REPLACE_SHARE, SAMPLER_TEXT, SAMPLERS
+from lab.papers.sepp2023.constants import (
+    MODES,
+    PARTNERS_K,
+    REPLACE_SHARE,
+    RUN_SAMPLER,
+    SAMPLER_TEXT,
+    SAMPLERS,
+)
 from lab.papers.sepp2023.losses import multi_positive_nt_xent, sepp_vicreg_loss
 from lab.papers.sepp2023.samplers import partners_for
 
 SEPP_SAMPLER = Param("sepp_sampler", "pixels", "Where partners come from: " + "; ".join(
     f"{k}: {v}" for k, v in SAMPLER_TEXT.items()) + ".", "[L]", choices=SAMPLERS, label="Partner sampler")  # fmt: skip
+SEPP_SAMPLER_RUN = Param("sepp_sampler_run", "", "The id of the stored run whose backbone mines the partners, "
+                         "when the sampler is 'run' (any stored run of this run's dataset: another method, "
+                         "epochs or subset).", "[L]", label="Sampler run", keyed_at_default=False,
+                         names_run=True, shown_when=("sepp_sampler", RUN_SAMPLER))  # fmt: skip
 SEPP_K = Param("sepp_k", PARTNERS_K, "Nearest neighbours (cosine, faiss) kept as partners per image.", "[L]",
                low=1, step=1, ui_range=(1, 20), label="Partners per image k")  # fmt: skip
 SEPP_QUANTILE = Param("sepp_quantile", 0.0, "Keep only pairs whose cosine reaches this quantile of all top-k "
@@ -31,7 +42,7 @@ SEPP_MODE = Param("sepp_mode", "add", "add: a view of a partner as a third posit
                   "replaced by a partner's view half of the time.", "[L]", choices=MODES, label="Partner mode")  # fmt: skip
 SEPP_BETA = Param("sepp_beta", 1.0, "Weight of the partner positive beside the twin (add mode).", "[L]", low=0.0,
                   step=0.1, ui_range=(0.0, 2.0), label="Semantic weight β")  # fmt: skip
-SEPP_PARAMS = (SEPP_SAMPLER, SEPP_K, SEPP_QUANTILE, SEPP_MUTUAL, SEPP_MODE, SEPP_BETA)
+SEPP_PARAMS = (SEPP_SAMPLER, SEPP_SAMPLER_RUN, SEPP_K, SEPP_QUANTILE, SEPP_MUTUAL, SEPP_MODE, SEPP_BETA)
 
 
 @dataclass
@@ -103,7 +114,15 @@ def _sepp_vicreg(s: Step) -> torch.Tensor:
 
 
 def _check(cfg) -> None:
-    """Cross-field checks before training [L]: k below the training images, mutual only from k = 2."""
+    """Cross-field checks before training [L]: k below the training images, mutual only from k = 2, a
+    sampler run named exactly when the sampler is 'run' (whether it is stored is the setup's check)."""
+    sampler, sampler_run = cfg.param("sepp_sampler"), cfg.param("sepp_sampler_run")
+    if sampler == RUN_SAMPLER and not sampler_run:
+        raise ValueError("sepp_sampler 'run' mines with a stored run's backbone: name it with sepp_sampler_run "
+                         "(--sepp-sampler-run ID; `python -m lab runs` lists the ids), or pick another sampler.")  # fmt: skip
+    if sampler != RUN_SAMPLER and sampler_run:
+        raise ValueError(f"sepp_sampler_run {sampler_run} is used only by sepp_sampler 'run', but the sampler is "
+                         f"'{sampler}'. Set sepp_sampler run, or leave sepp_sampler_run out.")  # fmt: skip
     k = cfg.param("sepp_k")
     if cfg.subset is not None and k > cfg.subset - 1:
         raise ValueError(f"sepp_k = {k} partners per image needs more than {k} training images, but subset = "

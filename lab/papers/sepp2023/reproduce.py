@@ -9,7 +9,6 @@ rules of claims.judge_claims.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
@@ -24,7 +23,7 @@ from lab.papers.sepp2023.constants import CITE, KEY
 from lab.papers.sepp2023.report import command_line, render_markdown
 from lab.store.baselines import PIXELS_NAME
 from lab.store.provenance import code_version, machine_line
-from lab.store.runs import RunStore
+from lab.store.runs import RunStore, default_root_at
 
 # the runs compared: name -> (method, sampler)
 RUNS = {"simclr": ("simclr", None), "sepp-learned": ("sepp-simclr", "simclr"),
@@ -54,21 +53,6 @@ def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfi
             for name, (method, sampler) in RUNS.items()}  # fmt: skip
 
 
-@contextlib.contextmanager
-def _store_root(root: Path):
-    """SePP's learned sampler is looked up in $LAB_RUNS_DIR (lab.papers.sepp2023.samplers): point it at
-    this store while the runs train."""
-    old = os.environ.get("LAB_RUNS_DIR")
-    os.environ["LAB_RUNS_DIR"] = str(root)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("LAB_RUNS_DIR", None)
-        else:
-            os.environ["LAB_RUNS_DIR"] = old
-
-
 def measure(run) -> dict:
     m, own = run.metrics, run.metrics.get("method", {})
     return {"id": run.id, "knn_acc": m["knn_acc"], "linear_acc": m["linear_acc"], "n_classes": int(run.labels.max()) + 1,
@@ -80,7 +64,7 @@ def measure(run) -> dict:
 def reproduce_dataset(dataset: str, quick: bool, store: RunStore, log: Callable[[str], None] = print,
                       train_progress=None) -> dict:  # fmt: skip
     runs = {}
-    with _store_root(store.root):
+    with default_root_at(store.root):  # SePP's learned sampler is looked up there
         for name, cfg in reproduce_configs(dataset, quick).items():
             t = time.perf_counter()
             run, stored = store.get_or_train(cfg, progress=train_progress)

@@ -2,8 +2,8 @@
 mined once before training (lab.papers.sepp2023.partners).
 
 Samplers [L] (spec 1, docs/science.md, "SePP"): PCA-64 of the pixels, an untrained encoder, the stored
-SimCLR or VICReg run with the run's other settings (its backbone features), and two bounds, oracle
-(same-class partners, uses labels) and random.
+SimCLR or VICReg run with the run's other settings or any stored run of the dataset named by its id (its
+backbone features), and two bounds, oracle (same-class partners, uses labels) and random.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lab.papers.sepp2023.constants import LEARNED_SAMPLERS
+from lab.papers.sepp2023.constants import LEARNED_SAMPLERS, RUN_SAMPLER
 from lab.papers.sepp2023.partners import (
     Partners,
     mine_partners,
@@ -30,14 +30,19 @@ def sampler_config(cfg):
     return cfg.replace(method=cfg.param("sepp_sampler"))
 
 
+def check_same_dataset(run, dataset: str) -> None:
+    """ValueError naming the sampler run when it was trained on another dataset than `dataset`."""
+    if run.config.dataset != dataset:
+        raise ValueError(f"The sampler run {run.id} was trained on {run.config.dataset}, but this run trains on "
+                         f"{dataset}: partners must be found among this run's own training images. Pick a "
+                         f"sampler run of {dataset}, or the pixels or an untrained encoder.")  # fmt: skip
+
+
 def run_sampler_features(run, dataset, device: torch.device) -> np.ndarray:
     """Backbone features [n_train, F] of the training images of `dataset` under a stored run: its stored
     rows when it embedded the same training images, else embedded with its weights. ValueError when the
     run was trained on another dataset (its features would describe other images)."""
-    if run.config.dataset != dataset.name:
-        raise ValueError(f"The sampler run {run.id} was trained on {run.config.dataset}, but this run trains on "
-                         f"{dataset.name}: partners must be found among this run's own training images. Pick a "
-                         f"sampler run of {dataset.name}, or the pixels or an untrained encoder.")  # fmt: skip
+    check_same_dataset(run, dataset.name)
     train = ~np.asarray(run.is_test)
     index = (
         dataset.train_index.numpy()
@@ -52,11 +57,22 @@ def run_sampler_features(run, dataset, device: torch.device) -> np.ndarray:
 
 
 def stored_sampler_run(cfg):
-    """The stored run a learned sampler names (RunStore(): $LAB_RUNS_DIR or ./runs); ValueError saying how
-    to train it when it is not stored."""
+    """The stored run a learned sampler names (RunStore(): $LAB_RUNS_DIR or ./runs): the run of
+    sepp_sampler_run for the 'run' sampler, else the run of sampler_config. ValueError when it is not
+    stored, saying how to train it or where the stored runs are listed."""
     from lab.store.runs import RunStore, run_id
 
-    store, scfg = RunStore(), sampler_config(cfg)
+    store = RunStore()
+    if cfg.param("sepp_sampler") == RUN_SAMPLER:
+        rid = cfg.param("sepp_sampler_run")
+        if not (store.root / rid).is_dir():
+            raise ValueError(f"The sampler run {rid} is not stored in {store.root}. `python -m lab runs` lists the "
+                             f"stored runs (the Train page offers those of {cfg.dataset}): name one trained on "
+                             f"{cfg.dataset}, or pick the pixels sampler.")  # fmt: skip
+        run = store.load(rid)
+        check_same_dataset(run, cfg.dataset)
+        return run
+    scfg = sampler_config(cfg)
     rid = run_id(scfg)
     if not (store.root / rid).is_dir():
         flags = f"--method {scfg.method} --dataset {scfg.dataset}" + (
@@ -84,7 +100,7 @@ def sampler_features(cfg, dataset, device: torch.device) -> tuple[np.ndarray, st
             torch.manual_seed(cfg.seed + 1)
             model = build_model(cfg, dataset)
         return embed(model, dataset.train_images, device)[0].numpy(), None
-    if kind in LEARNED_SAMPLERS:
+    if kind in (*LEARNED_SAMPLERS, RUN_SAMPLER):
         run = stored_sampler_run(cfg)
         return run_sampler_features(run, dataset, device), run.id
     raise ValueError(f"'{kind}' is not a mined sampler.")

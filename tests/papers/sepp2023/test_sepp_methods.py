@@ -1,5 +1,6 @@
 """SePP's methods: registration, refusals before training, samplers (another dataset's run, a learned
-sampler not stored yet), and what a run records."""
+sampler not stored yet, any stored run named by its id), what a run records, and the run ids stored
+before the sampler run existed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from lab.papers.sepp2023.samplers import run_sampler_features, sampler_config, s
 
 def test_sepp_methods_are_registered_with_their_parameters():
     simclr, vicreg = get_method("sepp-simclr"), get_method("sepp-vicreg")
-    assert [p.name for p in simclr.params][:2] == ["temperature", "sepp_sampler"] and not simclr.uses_labels
+    assert [p.name for p in simclr.params][:3] == ["temperature", "sepp_sampler", "sepp_sampler_run"]
+    assert not simclr.uses_labels
     assert {p.name for p in vicreg.params} == {p.name for p in simclr.params} - {"temperature"}
     cfg = TrainConfig(method="sepp-simclr")
     assert (cfg.param("sepp_sampler"), cfg.param("sepp_k"), cfg.param("sepp_mode")) == ("pixels", 5, "add")
@@ -81,3 +83,63 @@ def test_sepp_with_a_stored_simclr_sampler_uses_that_runs_features(tiny_run, sto
     mined = partners_for(cfg, load_dataset("digits"), torch.device("cpu"))
     assert mined.record["sampler_run"] == tiny_run.id and mined.record["sampler"] == "simclr"
     assert 0 < mined.record["pair_precision"] <= 1
+
+
+def run_sampler(rid: str, **settings) -> TrainConfig:
+    """A SePP-SimCLR config whose partners come from the stored run `rid`."""
+    return TrainConfig(method="sepp-simclr", sepp_sampler="run", sepp_sampler_run=rid, **settings)
+
+
+def test_the_sampler_run_stays_out_of_the_run_id_at_its_default():
+    from lab.store.runs import run_id
+
+    default = TrainConfig(method="sepp-simclr")
+    assert "sepp_sampler_run" not in default.key() and default.param("sepp_sampler_run") == ""
+    assert run_id(default) == "36e1cca70c38"  # the id a default SePP-SimCLR run had before the parameter
+    a, b = run_sampler("0123456789ab"), run_sampler("ba9876543210")
+    assert a.key()["sepp_sampler_run"] == "0123456789ab" and len({run_id(default), run_id(a), run_id(b)}) == 3
+    assert "sepp_sampler_run" not in TrainConfig(method="simclr").key()
+
+
+def test_a_sampler_run_is_named_exactly_when_the_sampler_is_run():
+    with pytest.raises(ValueError, match="sepp_sampler 'run' mines with a stored run's backbone: name it with "
+                                         "sepp_sampler_run"):  # fmt: skip
+        TrainConfig(method="sepp-simclr", sepp_sampler="run")
+    with pytest.raises(ValueError, match="sepp_sampler_run 0123456789ab is used only by sepp_sampler 'run', but "
+                                         "the sampler is 'pixels'"):  # fmt: skip
+        TrainConfig(method="sepp-simclr", sepp_sampler_run="0123456789ab")
+    with pytest.raises(ValueError, match="sepp_sampler_run must be a run id, 12 hex digits"):
+        run_sampler("not-a-run")
+
+
+def test_a_sampler_run_that_is_not_stored_is_refused_by_id(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match=r"The sampler run 0123456789ab is not stored in .*: name one trained "
+                                         "on digits"):  # fmt: skip
+        stored_sampler_run(run_sampler("0123456789ab", dataset="digits"))
+
+
+def test_a_sampler_run_of_another_dataset_is_refused_before_any_image_is_read(tiny_run, store, monkeypatch):
+    monkeypatch.setenv("LAB_RUNS_DIR", str(store.root))
+    cfg = run_sampler(tiny_run.id, dataset="fashion-mnist", subset=1000)
+    with pytest.raises(ValueError, match=f"sampler run {tiny_run.id} was trained on digits, but this run trains "
+                                         "on fashion-mnist"):  # fmt: skip
+        stored_sampler_run(cfg)
+
+
+def test_any_stored_run_of_the_dataset_can_be_the_sampler(tiny_run, store, monkeypatch):
+    """The stored 6-epoch SimCLR run mines for a SePP run of other epochs on a subset: its weights embed the
+    subset's images, and the run records the sampler run's id."""
+    from lab.core.data import load_dataset
+    from lab.core.models import embed
+    from lab.papers.sepp2023.partners import mine_partners
+    from lab.papers.sepp2023.samplers import partners_for
+
+    monkeypatch.setenv("LAB_RUNS_DIR", str(store.root))
+    cfg = run_sampler(tiny_run.id, dataset="digits", subset=500, epochs=2)
+    subset, cpu = load_dataset("digits", 500, 0), torch.device("cpu")
+    mined = partners_for(cfg, subset, cpu)
+    assert mined.record["sampler"] == "run" and mined.record["sampler_run"] == tiny_run.id
+    features = embed(tiny_run.load_model(), subset.train_images, cpu)[0].numpy()
+    assert np.array_equal(mined.partners.idx, mine_partners(features, 5).idx)
+    assert mined.partners.idx.shape == (500, 5) and 0.5 < mined.record["pair_precision"] <= 1

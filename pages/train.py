@@ -22,6 +22,7 @@ from pages.ui import state
 from pages.ui.cards import metric_cards
 from pages.ui.charts import loss_chart
 from pages.ui.progress import ensure_result, ensure_scores
+from pages.ui.timeline import live_frames
 
 state.require_app()  # a page opened by its URL right after the server started
 
@@ -84,6 +85,7 @@ def training_progress(key: str) -> None:
                 min(1.0, pr.step / pr.total_steps), text=text if pr.step < pr.total_steps else job.message
             )
             st.image(live_loss_svg(job.losses, pr.total_steps), width="stretch")
+            live_frames(job)  # a run with snapshots: each one's provisional layout as it is taken
         if st.button("Cancel", key=f"cancel-{key}", icon=":material/stop:"):
             job.cancel()
             st.rerun()

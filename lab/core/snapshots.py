@@ -14,6 +14,7 @@ float16 halves the files; the probes on them lose nothing measurable at F = 128 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,11 +69,16 @@ class Snapshots:
 class Snapshotter:
     """Takes a run's snapshots at their steps during training; `take(step, model)` after each step. The
     last one, at the end of training, is not embedded here: the store embeds every row of the finished
-    model anyway and completes it from those features (`Snapshots.final_step`, `completed`)."""
+    model anyway and completes it from those features (`Snapshots.final_step`, `completed`).
+    on_snapshot(step, h [M, F] float16, labels [M]) is called with each snapshot as it is taken (the app's
+    live frames while training runs); its time counts in `seconds`."""
 
-    def __init__(self, count: int, ds, total_steps: int, device: torch.device, seed: int):
+    def __init__(self, count: int, ds, total_steps: int, device: torch.device, seed: int,
+                 on_snapshot: Callable[[int, np.ndarray, np.ndarray], None] | None = None):  # fmt: skip
         labels = torch.cat([ds.train_labels, ds.test_labels]).numpy()
         self.rows = snapshot_rows(labels, seed=seed)
+        self.labels = labels[self.rows]
+        self.on_snapshot = on_snapshot
         self.images = torch.cat([ds.train_images, ds.test_images])[torch.from_numpy(self.rows)]
         self.due = set(snapshot_steps(total_steps, count)) - {total_steps}
         self.device = device
@@ -84,4 +90,6 @@ class Snapshotter:
             h, _ = embed(model, self.images, self.device, projector=False)  # eval inside, then back
             self.taken.steps.append(step)
             self.taken.features.append(h.numpy().astype(np.float16))
+            if self.on_snapshot is not None:
+                self.on_snapshot(step, self.taken.features[-1], self.labels)
             self.taken.seconds += time.perf_counter() - start

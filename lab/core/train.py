@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from lab.core.augment import AugmentParams, augment, make_generator
@@ -100,11 +101,13 @@ def train(
     cfg: TrainConfig,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_snapshot: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> TrainResult:
     """Train an encoder as `cfg` says. `progress` is called each time the loss is read back: after
     every step on the CPU, every `loss_read_every(device)` steps on an accelerator, and after the last
     step (cheaply; throttle in the UI). `should_stop()` is polled between steps and, when true,
-    raises TrainingCancelled."""
+    raises TrainingCancelled. `on_snapshot(step, h, labels)` gets each snapshot as it is taken
+    (lab.core.snapshots.Snapshotter; cfg.snapshots > 0), before training goes on."""
     device = pick_device(cfg.device)
     method = get_method(cfg.method)
     torch.manual_seed(cfg.seed)
@@ -119,7 +122,11 @@ def train(
     gen = make_generator(cfg.seed, device)
     state = method.setup(cfg, ds, device) if method.setup is not None else None
     make = ds.make_views(device, ds.train_index) if ds.make_views is not None else None
-    snaps = Snapshotter(cfg.snapshots, ds, plan.total_steps, device, cfg.seed) if cfg.snapshots else None
+    snaps = (
+        Snapshotter(cfg.snapshots, ds, plan.total_steps, device, cfg.seed, on_snapshot)
+        if cfg.snapshots
+        else None
+    )
 
     def view(batch_images: torch.Tensor) -> torch.Tensor:
         return augment(batch_images, aug, gen).contiguous(memory_format=torch.channels_last)

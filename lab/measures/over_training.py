@@ -59,3 +59,23 @@ def standardised(xy: np.ndarray) -> np.ndarray:
     """A 2-D layout [M, 2] centred and divided by its RMS radius: frames drawn on one fixed scale."""
     xy = np.asarray(xy, dtype=np.float64) - np.mean(xy, axis=0)
     return xy / max(float(np.sqrt((xy**2).sum(1).mean())), 1e-12)
+
+
+def coarse_layout(x: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """A quick, provisional 2-D layout of one snapshot while training runs: PCA-2 of the L2-normalised
+    features (the cosine geometry the lab's measures use), standardised, then turned and mirrored
+    (orthogonal Procrustes) to sit as close as it can to `previous`, so that the live frames do not flip
+    between snapshots. A few milliseconds for 5,000 x 128; the aligned UMAP timeline replaces it.
+
+    x: [M, d] features; previous: [M, 2] the layout of the snapshot before, or None.
+    Returns [M, 2] float32, centred, RMS radius 1.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = x - x.mean(axis=0)
+    _, vectors = np.linalg.eigh(x.T @ x)  # [d, d], ascending: cheaper than an SVD of x when M >> d
+    xy = standardised(x @ vectors[:, ::-1][:, :2]) if x.shape[1] >= 2 else np.zeros((len(x), 2))
+    if previous is not None and len(previous) == len(xy):
+        u, _, wt = np.linalg.svd(xy.T @ standardised(previous))
+        xy = xy @ (u @ wt)  # the rotation or reflection that best maps xy onto previous
+    return xy.astype(np.float32)

@@ -248,9 +248,11 @@ class RunStore:
         should_stop: Callable[[], bool] | None = None,
         status: Callable[[str], None] | None = None,
         defer_scores: bool = False,
+        on_snapshot: Callable | None = None,
     ) -> tuple[Run, bool]:
         """The run of `cfg`: loaded when stored, trained and stored otherwise.
-        Returns (run, was_stored). `status` receives short messages about the phases.
+        Returns (run, was_stored). `status` receives short messages about the phases; `on_snapshot`
+        each snapshot as training takes it (lab.core.train.train).
         defer_scores: store the run as soon as it is embedded and leave its scores (kNN accuracy
         on h and z, the linear probe: DEFERRED_SCORES) to `complete_scores`. The app maps the run
         first: on the default run the scores take about 11 s, 1.7 s of them the kNN accuracy on h,
@@ -271,7 +273,7 @@ class RunStore:
                         say("Scoring the run...")
                         run = self._complete_scores(run)
                     return run, True
-            result = train(cfg, progress, should_stop)
+            result = train(cfg, progress, should_stop, on_snapshot)
             say(
                 "Embedding the evaluation images..."
                 if defer_scores

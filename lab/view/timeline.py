@@ -15,6 +15,7 @@ from lab.measures.over_training import MEASURE_NAMES, standardised
 from lab.view.figures import FONT, PALETTE, SentFigure, chart, hex_rgb
 
 MARK = "rgba(214, 39, 40, 0.8)"  # the current step on the curves
+RUN_COLOURS = ("#31333f", "#e07b00")  # two runs' lines side by side: not class colours
 
 
 def frames_xy(frames: np.ndarray) -> np.ndarray:
@@ -52,20 +53,41 @@ def frame_figure(xy: np.ndarray, i: int, steps, labels: np.ndarray, names, selec
 def measures_figure(steps, measures: list[dict], pixels: dict | None, step: int) -> SentFigure:
     """Each measure over training (one small panel each), the pixel baseline as a dashed flat line, the
     current step marked."""
-    keys = [k for k in MEASURE_NAMES if measures and k in measures[0]]
+    return _measure_panels([("", list(steps), measures, PALETTE[0])], pixels, step, "step %{x}")
+
+
+def paired_measures_figure(series, pixels: dict | None, fraction: float) -> SentFigure:
+    """Two (or more) runs' measures over training on one axis, the share of training done (%): series is
+    [(name, fractions [S], measures [S dicts])], one colour per run; the pixel baseline dashed; the
+    current share marked."""
+    colours = (RUN_COLOURS * len(series))[: len(series)]
+    lines = [
+        (name, [100 * float(f) for f in fr], m, c) for (name, fr, m), c in zip(series, colours, strict=True)
+    ]
+    return _measure_panels(lines, pixels, 100 * fraction, "%{x:.0f} % of training")
+
+
+def _measure_panels(lines, pixels: dict | None, at: float, x_hover: str) -> SentFigure:
+    """One small panel per measure that every line has; lines: [(name, x, measures, colour)] (a name
+    shows a legend); `at` marked on each panel's x axis."""
+    keys = [k for k in MEASURE_NAMES if all(m and k in m[0] for _, _, m, _ in lines)]
     cols = 2
     rows = (len(keys) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[MEASURE_NAMES[k] for k in keys],
                         vertical_spacing=0.12, horizontal_spacing=0.1)  # fmt: skip
     for n, key in enumerate(keys):
         r, c = n // cols + 1, n % cols + 1
-        fig.add_trace(go.Scatter(x=list(steps), y=[m[key] for m in measures], mode="lines+markers", name=key,
-                                 line=dict(color=PALETTE[0], width=2), showlegend=False,
-                                 hovertemplate="step %{x}<br>%{y:.3f}<extra></extra>"), row=r, col=c)  # fmt: skip
+        for name, x, measures, colour in lines:
+            fig.add_trace(go.Scatter(x=x, y=[m[key] for m in measures], mode="lines+markers", name=name,
+                                     line=dict(color=colour, width=2), showlegend=bool(name) and n == 0,
+                                     legendgroup=name, hovertemplate=f"{name} {x_hover}<br>%{{y:.3f}}<extra></extra>"),
+                          row=r, col=c)  # fmt: skip
         if pixels and key in pixels:
             fig.add_hline(y=pixels[key], line=dict(color="#7f7f7f", dash="dash", width=1), row=r, col=c)
-        fig.add_vline(x=step, line=dict(color=MARK, width=2), row=r, col=c)
-    fig.update_layout(height=170 * rows + 40, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
+        fig.add_vline(x=at, line=dict(color=MARK, width=2), row=r, col=c)
+    legend = any(name for name, *_ in lines)
+    fig.update_layout(height=170 * rows + (80 if legend else 40), margin=dict(l=10, r=10, t=40, b=10),
+                      showlegend=legend, legend=dict(orientation="h", y=-0.05, yanchor="top"))  # fmt: skip
     fig.update_annotations(font=dict(family=FONT, size=13))
     return chart(fig)
 
@@ -88,24 +110,45 @@ def movie_gif(xy: np.ndarray, steps, labels: np.ndarray, selected: int | None = 
     """The movie as an animated GIF (Pillow): each frame of xy [S, M, 2] (frames_xy) as coloured dots on
     one fixed scale, its step written in a corner, `selected` (an index into the probe set) as a black
     ring. ms: how long each frame shows; the last one shows three times as long."""
-    from PIL import Image, ImageDraw
-
     lim = float(np.abs(xy).max()) * 1.05
-    colours = [hex_rgb(PALETTE[c % len(PALETTE)]) for c in np.asarray(labels)]
-    images = []
-    for i in range(len(xy)):
-        im = Image.new("RGB", (size, size), "white")
-        draw = ImageDraw.Draw(im)
-        px = (xy[i] / lim + 1) / 2 * (size - 1)
-        px[:, 1] = size - 1 - px[:, 1]  # image rows grow downwards
-        for (x, y), colour in zip(px.tolist(), colours, strict=True):
-            draw.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=colour)
-        if selected is not None:
-            x, y = px[selected]
-            draw.ellipse((x - 8, y - 8, x + 8, y + 8), outline="black", width=3)
-        draw.text((8, 6), f"step {steps[i]:,} ({i + 1}/{len(xy)})", fill="black")
-        images.append(im)
+    images = [_dots(xy[i], lim, labels, f"step {steps[i]:,} ({i + 1}/{len(xy)})", size, selected)
+              for i in range(len(xy))]  # fmt: skip
     out = io.BytesIO()
     images[0].save(out, format="GIF", save_all=True, append_images=images[1:], loop=0,
                    duration=[ms] * (len(images) - 1) + [3 * ms])  # fmt: skip
     return out.getvalue()
+
+
+LIVE_LIMIT = 2.5  # a live frame's half-width in RMS radii (standardised); the few points beyond are clipped
+
+
+def live_frame_png(xy: np.ndarray, labels: np.ndarray, caption: str, size: int = 360) -> bytes:
+    """A provisional frame while training runs (lab.measures.over_training.coarse_layout), as a small
+    static PNG: a static image costs the browser nothing between frames, where a chart redrawn by the
+    Train page's 2-s poll would (lab.view.figures.live_loss_svg says what that cost)."""
+    out = io.BytesIO()
+    _dots(np.clip(standardised(xy), -LIVE_LIMIT, LIVE_LIMIT), LIVE_LIMIT * 1.05, labels, caption, size).save(
+        out, format="PNG", optimize=True
+    )
+    return out.getvalue()
+
+
+def _dots(
+    xy: np.ndarray, lim: float, labels: np.ndarray, caption: str, size: int, selected: int | None = None
+):
+    """One frame xy [M, 2] as a size x size Pillow image: dots in their class colours on [-lim, lim]^2,
+    the caption in a corner, `selected` ringed."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(im)
+    px = (np.asarray(xy, dtype=np.float64) / lim + 1) / 2 * (size - 1)
+    px[:, 1] = size - 1 - px[:, 1]  # image rows grow downwards
+    colours = [hex_rgb(PALETTE[c % len(PALETTE)]) for c in np.asarray(labels)]
+    for (x, y), colour in zip(px.tolist(), colours, strict=True):
+        draw.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=colour)
+    if selected is not None:
+        x, y = px[selected]
+        draw.ellipse((x - 8, y - 8, x + 8, y + 8), outline="black", width=3)
+    draw.text((8, 6), caption, fill="black")
+    return im

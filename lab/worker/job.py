@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from lab.core.config import TrainConfig
 from lab.core.train import Progress
 from lab.store.runs import Run, RunStore
@@ -72,6 +74,15 @@ class JobKind:
     summary: str
 
 
+@dataclass(frozen=True)
+class LiveFrame:
+    """A snapshot's provisional layout, sent while its run trains (lab.worker.kinds.live_frames)."""
+
+    step: int
+    xy: np.ndarray  # [m, 2] float32, a coarse layout (PCA-2) of m rows of the probe set
+    labels: np.ndarray  # [m] their classes
+
+
 @dataclass
 class Job:
     """One unit of background work, kept up to date by the app's worker thread; pages read it."""
@@ -90,6 +101,7 @@ class Job:
     progress: Progress | None = None  # a training job's
     fraction: float | None = None  # share done of another job that reports it (the map's layout)
     losses: list[float] = field(default_factory=list)
+    frames: list[LiveFrame] = field(default_factory=list)  # a training job's live frames, in step order
     was_stored: bool = False
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None

@@ -59,6 +59,28 @@ def batched_progress(emit) -> Callable[[Progress], None]:
     return report
 
 
+LIVE_POINTS = 2_000  # points of the probe set in a live frame: enough to see clusters form, small to send
+
+
+def live_frames(emit) -> Callable:
+    """A snapshot callback (lab.core.train.train's on_snapshot) that sends each snapshot's provisional
+    layout to the app as a "frame" event as soon as it is taken: PCA-2, turned to match the frame before
+    (lab.measures.over_training.coarse_layout, milliseconds), on LIVE_POINTS evenly spread rows of the
+    probe set. The aligned UMAP timeline, computed after training, replaces these frames."""
+    import numpy as np
+
+    from lab.measures.over_training import coarse_layout
+
+    previous = [None]
+
+    def send(step: int, h, labels) -> None:
+        xy = previous[0] = coarse_layout(h, previous[0])
+        keep = np.linspace(0, len(xy) - 1, min(LIVE_POINTS, len(xy))).astype(int)
+        emit(event="frame", step=int(step), xy=np.round(xy[keep], 3).tolist(), labels=labels[keep].tolist())
+
+    return send
+
+
 def _train(req: JobRequest) -> None:
     from lab.store.maps import stored_map
     from lab.store.neighbours import stored_table
@@ -71,6 +93,7 @@ def _train(req: JobRequest) -> None:
         should_stop=req.should_stop,
         status=req.say,
         defer_scores=True,
+        on_snapshot=live_frames(req.emit),
     )
     # What the run still lacks is read here, in the worker: the app's event thread reads no .npy file
     # (see lab.worker.manager._apply).

@@ -40,10 +40,12 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 from lab.core.config import TrainConfig
 from lab.core.train import Progress
 from lab.store.runs import Run, RunStore, run_id
-from lab.worker.job import ACTIVE, Job
+from lab.worker.job import ACTIVE, Job, LiveFrame
 
 HOLD_S = 2.5  # a background job waits this long after the map is shown or clicked [L]
 REPO = Path(__file__).resolve().parents[2]
@@ -202,6 +204,9 @@ def _apply(job: Job, event: dict) -> None:
         job.progress = Progress(**event["progress"])
         job.losses.extend(event.get("losses", [job.progress.loss]))
         job.message = f"Training: step {job.progress.step} of {job.progress.total_steps}"
+    elif kind == "frame":  # a snapshot's provisional layout while training runs (kinds.live_frames)
+        xy, labels = np.asarray(event["xy"], np.float32), np.asarray(event["labels"])
+        job.frames.append(LiveFrame(event["step"], xy, labels))
     elif kind in ("done", "failed", "cancelled"):
         if kind == "done" and event.get("run_id"):
             try:  # JSON only: numpy parses an .npy header with ast, and CPython 3.11's parser is not

@@ -89,7 +89,7 @@ def handle(req: dict, send, should_stop) -> None:
               file=sys.stderr, flush=True)  # fmt: skip
 
     def emit(**event) -> None:
-        if event["event"] not in ("progress", "fraction"):
+        if event["event"] not in ("progress", "fraction", "frame"):
             log(f"{event['event']} {event.get('text') or event.get('error') or ''}")
         send(**event)
 

@@ -8,10 +8,10 @@ import numpy as np
 import streamlit as st
 
 from lab.store.neighbours import neighbours_of
-from lab.store.timeline import has_snapshots, stored_timeline, timeline_csv
+from lab.store.timeline import has_snapshots, progress_points, stored_timeline, timeline_csv
 from lab.view import timeline as view
 from pages.ui.progress import ensure_result
-from pages.ui.state import load_run, selected_row
+from pages.ui.state import class_names, load_run, selected_row
 
 PLAY_EVERY_S = 0.8  # seconds per frame while playing
 NO_SNAPSHOTS = (
@@ -48,23 +48,11 @@ def _player(root: str, rid: str) -> None:
     run = load_run(root, rid)
     tl = stored_timeline(run)
     steps = tl.steps
-    if st.session_state.get("tl_step") not in steps:
-        st.session_state["tl_step"] = steps[-1]
-    if st.session_state.get("tl_playing"):
-        i = steps.index(st.session_state["tl_step"]) + 1
-        if i >= len(steps):  # the end: stop, and rerun the page so the timer goes
-            st.session_state["tl_playing"] = False
-            st.rerun()
-        st.session_state["tl_step"] = steps[i]
+    _advance(steps, "tl_step", "tl_playing")
     sets = run.label_sets()
     controls = st.columns([1, 5, 2], vertical_alignment="bottom")
-    playing = bool(st.session_state.get("tl_playing"))
-    if controls[0].button("Pause" if playing else "Play", key="tl_play",
-                          icon=":material/pause:" if playing else ":material/play_arrow:"):  # fmt: skip
-        if not playing and st.session_state["tl_step"] == steps[-1]:
-            st.session_state["tl_step"] = steps[0]  # play from the start
-        st.session_state["tl_playing"] = not playing
-        st.rerun()  # the whole page: the fragment's timer starts or stops
+    with controls[0]:
+        _play_button(steps, "tl_step", "tl_playing", "tl_play")
     step = controls[1].select_slider("Step", steps, key="tl_step", format_func=lambda s: f"step {s:,}")
     label_set = controls[2].selectbox("Colour by", list(sets), key="tl_labels") if len(sets) > 1 else "class"
     i = steps.index(step)
@@ -95,6 +83,32 @@ def _player(root: str, rid: str) -> None:
                            on_click="ignore", key="tl_csv")  # fmt: skip
 
 
+def _advance(values: list, key: str, playing_key: str) -> None:
+    """The slider's value (session_state[key]) kept among `values`, and moved to the next one on each of
+    the fragment's timed reruns while playing; at the last, playing stops and the page reruns (so the
+    fragment's timer goes)."""
+    if st.session_state.get(key) not in values:
+        st.session_state[key] = values[-1]
+    if st.session_state.get(playing_key):
+        i = values.index(st.session_state[key]) + 1
+        if i >= len(values):
+            st.session_state[playing_key] = False
+            st.rerun()
+        st.session_state[key] = values[i]
+
+
+def _play_button(values: list, key: str, playing_key: str, button_key: str) -> None:
+    """Play / Pause; Play at the last value starts from the first. Reruns the whole page: the fragment's
+    timer starts or stops."""
+    playing = bool(st.session_state.get(playing_key))
+    if st.button("Pause" if playing else "Play", key=button_key,
+                 icon=":material/pause:" if playing else ":material/play_arrow:"):  # fmt: skip
+        if not playing and st.session_state[key] == values[-1]:
+            st.session_state[key] = values[0]  # play from the start
+        st.session_state[playing_key] = not playing
+        st.rerun()
+
+
 def _marks(run, tl):
     """The map's selected image and its neighbours as indices into the probe set (None and () when
     the selected image is not in it)."""
@@ -114,3 +128,94 @@ def _frame(root: str, rid: str, i: int, label_set: str, names, _labels, selected
     """One frame's figure, built once per frame, label set and marks (a slider move only reads it)."""
     tl = stored_timeline(load_run(root, rid))
     return view.frame_figure(view.frames_xy(tl.frames), i, tl.steps, _labels, names, selected, neighbours)
+
+
+# ---- two runs' movies on one axis (the Compare page) ------------------------------------------
+def paired_timelines(root: str, runs, names: tuple[str, str]) -> None:
+    """Two runs' training movies side by side, driven by one slider over the share of training done,
+    with both runs' measures in one chart; how to record snapshots for a run without them; the
+    timelines' progress while the worker computes them."""
+    st.subheader("Training movies, side by side")
+    missing = [name for run, name in zip(runs, names, strict=True) if not has_snapshots(run)]
+    if missing:
+        st.info(
+            f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} trained without snapshots, so "
+            "there is no movie to compare. Train the config again with **Snapshots during training** set on the "
+            "Train page (8 is plenty; the other settings as they were), or from the command line with "
+            "`python -m lab train --snapshots 8` and the run's other settings. The stored run stays; the run "
+            "with snapshots is a new one.",
+            icon=":material/movie:",
+        )
+        return
+    st.caption(
+        "Each run's probe set at the same point of its training, laid out as on the Map page. The runs are "
+        "aligned by **fraction of training** (a snapshot's step over the run's last step), so runs with "
+        "different numbers of steps or epochs meet at the same share of their training; each side shows its "
+        "last snapshot at or before that point. Below, both runs' measures over training on that axis."
+    )
+    tls = [ensure_result(stored_timeline(r), "timeline", r, f"training timeline of {n}") for r, n in zip(runs, names, strict=True)]  # fmt: skip
+    if any(tl is None for tl in tls):
+        return
+    playing = bool(st.session_state.get("cmp_tl_playing"))
+    st.fragment(_pair_player, run_every=PLAY_EVERY_S if playing else None)(
+        root, runs[0].id, runs[1].id, names
+    )
+
+
+def _pair_player(root: str, id_a: str, id_b: str, names: tuple[str, str]) -> None:
+    """The shared slider and Play, each run's frame at that share of training, and the measures of both."""
+    runs = [load_run(root, id_a), load_run(root, id_b)]
+    tls = [stored_timeline(r) for r in runs]
+    points = progress_points(*tls)
+    _advance(points, "cmp_tl_at", "cmp_tl_playing")
+    controls = st.columns([1, 7], vertical_alignment="bottom")
+    with controls[0]:
+        _play_button(points, "cmp_tl_at", "cmp_tl_playing", "cmp_tl_play")
+    at = controls[1].select_slider("Training progress", points, key="cmp_tl_at",
+                                   format_func=lambda f: f"{f:.1%} of training")  # fmt: skip
+    classes = class_names(runs[0].config.dataset)
+    for col, run, tl, name, side in zip(st.columns(2, gap="medium"), runs, tls, names, "ab", strict=True):
+        i = tl.frame_at(at)
+        epoch = tl.fractions[i] * run.config.epochs
+        col.markdown(f"**{name}** · snapshot {i + 1} of {len(tl.steps)} · step {tl.steps[i]:,} of "
+                     f"{tl.steps[-1]:,} · epoch {epoch:.3g} of {run.config.epochs:g}")  # fmt: skip
+        labels = np.asarray(run.labels)[tl.rows]
+        col.plotly_chart(_frame(root, run.id, i, "class", classes, labels, None, ()), theme=None,
+                         key=f"cmp_tl_frame_{side}", config={"displaylogo": False})  # fmt: skip
+    same_images = np.array_equal(tls[0].rows, tls[1].rows)
+    series = [(name, tl.fractions, tl.measures) for name, tl in zip(names, tls, strict=True)]
+    st.plotly_chart(view.paired_measures_figure(series, tls[0].pixels if same_images else None, at), theme=None,
+                    key="cmp_tl_measures", config={"displaylogo": False})  # fmt: skip
+    st.caption(
+        "The red line is the point of training shown above. "
+        + (
+            "The dashed line is the raw pixels on the same probe set."
+            if same_images
+            else "The runs' probe sets differ (different subsets), so no pixel reference is drawn."
+        )
+    )
+
+
+# ---- live frames while a run trains (the Train page) ------------------------------------------
+def live_frames(job) -> None:
+    """The newest provisional frame of a training job with snapshots (lab.worker.kinds.live_frames), as a
+    static image inside the Train page's 2-s poll; nothing for a run without snapshots."""
+    if job.config is None or not job.config.snapshots:
+        return
+    frames = job.frames
+    if not frames:
+        st.caption(f"Live frames: {job.config.snapshots} snapshots are recorded during training; each one's "
+                   "provisional layout appears here as it is taken.")  # fmt: skip
+        return
+    f = frames[-1]
+    total = job.progress.total_steps if job.progress is not None else f.step
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    left.image(view.live_frame_png(f.xy, f.labels, f"step {f.step:,} - provisional"), width=300)
+    right.markdown(f"**Live frame, provisional** · snapshot {len(frames)} of {job.config.snapshots} · after step "
+                   f"{f.step:,} of {total:,}")  # fmt: skip
+    right.caption(
+        f"A coarse layout, not the map: PCA of the backbone features of {len(f.xy):,} probe-set images at this "
+        "snapshot, turned to match the frame before; colours are the classes. It shows whether the classes are "
+        "pulling apart. When training ends, the aligned UMAP timeline replaces these frames (Map page, "
+        "Training timeline)."
+    )

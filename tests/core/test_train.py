@@ -58,3 +58,17 @@ def test_progress_reports_each_loss_read_with_an_eta():
 def test_every_method_trains_a_step(method):
     r = train(TrainConfig(**{**TINY, "epochs": 1, "method": method, "subset": 300}))
     assert np.isfinite(r.losses).all()
+
+
+def test_each_snapshot_reaches_the_callback_as_it_is_taken_before_the_end_of_training():
+    """The live frames' source: on_snapshot gets every snapshot but the last (the store completes that
+    one from the finished run), with the probe set's features and classes, at the steps recorded."""
+    seen = []
+    cfg = TrainConfig(**{**TINY, "epochs": 2, "method": "supervised", "snapshots": 4})
+    result = train(cfg, on_snapshot=lambda step, h, labels: seen.append((step, h.shape, labels.copy())))
+    snaps = result.snapshots
+    assert [s for s, _, _ in seen] == snaps.steps and len(seen) == 3 and snaps.final_step == result.steps
+    rows = len(snaps.rows)
+    assert all(shape == (rows, snaps.features[0].shape[1]) for _, shape, _ in seen)
+    all_labels = np.concatenate([result.dataset.train_labels.numpy(), result.dataset.test_labels.numpy()])
+    assert np.array_equal(seen[0][2], all_labels[snaps.rows])

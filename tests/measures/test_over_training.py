@@ -31,3 +31,16 @@ def test_a_frame_that_does_not_move_has_no_displacement_whatever_its_scale():
     xy = np.random.default_rng(0).normal(size=(100, 2))
     assert mean_displacement(xy, 7 * xy + 3) < 1e-9
     assert mean_displacement(xy, -xy) > 1.0  # a mirrored map is a different picture
+
+
+def test_a_coarse_live_layout_separates_formed_classes_and_keeps_the_previous_frames_orientation():
+    from lab.measures.over_training import coarse_layout
+
+    x, y = _forming(1.0)
+    xy = coarse_layout(x)
+    assert xy.shape == (400, 2) and xy.dtype == np.float32
+    assert frame_measures(xy, y, np.arange(400) % 5 == 0)["knn_acc"] > 0.9  # the classes stay apart in 2-D
+    turned = xy @ np.array([[0.0, 1.0], [1.0, 0.0]]) * np.array([-1.0, 1.0])  # mirrored and turned
+    again = coarse_layout(x, previous=turned)
+    assert np.abs(again - turned).max() < 1e-4  # the same frame lands on the previous one
+    assert np.abs(coarse_layout(x) - turned).max() > 0.5  # which it does not on its own

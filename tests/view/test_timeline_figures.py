@@ -38,3 +38,27 @@ def test_the_movie_is_a_gif_with_one_picture_per_snapshot():
     gif = movie_gif(frames_xy(_frames()), STEPS, np.arange(60) % 3, selected=0, size=120)
     im = Image.open(io.BytesIO(gif))
     assert im.format == "GIF" and im.n_frames == 3 and im.size == (120, 120)
+
+
+def test_two_runs_measures_share_one_axis_of_training_progress_with_the_point_marked():
+    from lab.view.timeline import paired_measures_figure
+
+    a = [{"rld": 0.1 * i, "knn_acc": 0.5 + 0.1 * i, "subclass": 0.3} for i in range(3)]
+    b = [{"rld": 0.2 * i, "knn_acc": 0.4 + 0.1 * i} for i in range(4)]
+    fig = paired_measures_figure(
+        [("supcon", [0.2, 0.6, 1.0], a), ("joint", [0.25, 0.5, 0.75, 1.0], b)], None, 0.5
+    )
+    names = [t.name for t in fig.data]
+    assert names.count("supcon") == names.count("joint") == 2  # rld and knn_acc; subclass only one run has
+    assert [t.name for t in fig.data if t.showlegend] == ["supcon", "joint"]
+    assert list(fig.data[1].x) == [25, 50, 75, 100]  # percent of training
+    assert len([s for s in fig.layout.shapes if s.x0 == s.x1 == 50]) == 2
+
+
+def test_a_live_frame_is_a_small_png():
+    from lab.view.timeline import live_frame_png
+
+    png = live_frame_png(_frames()[0] * 100, np.arange(60) % 3, "step 5 - provisional", size=150)
+    im = Image.open(io.BytesIO(png))
+    assert im.format == "PNG" and im.size == (150, 150)
+    assert len(set(im.convert("RGB").getdata())) > 3  # dots in class colours on white

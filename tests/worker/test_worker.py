@@ -240,3 +240,23 @@ def test_after_training_the_map_is_queued_first_then_the_scores_and_the_exact_ta
             job.cancel()
     assert [j.kind for j in front] == ["map", "scores", "table"]
     assert all(j.run is run for j in front)
+
+
+def test_a_snapshot_taken_while_training_reaches_the_job_as_a_provisional_frame():
+    """The worker sends each snapshot's coarse layout as it is taken (kinds.live_frames), at most
+    LIVE_POINTS points; the app keeps them on the training job in step order."""
+    from lab.worker import kinds
+    from lab.worker import manager as jobs
+
+    events = []
+    send = kinds.live_frames(lambda **e: events.append(e))
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(3000, 16)).astype(np.float16)
+    for step in (4, 8):
+        send(step, h, np.arange(3000) % 10)
+    assert [e["step"] for e in events] == [4, 8] and len(events[0]["xy"]) == kinds.LIVE_POINTS
+    job = jobs.Job("k", "train", "t", root="r")
+    for e in events:
+        jobs._apply(job, json.loads(json.dumps({"key": "k", **e})))  # through JSON, as from the process
+    assert [f.step for f in job.frames] == [4, 8] and job.frames[1].xy.shape == (kinds.LIVE_POINTS, 2)
+    assert np.abs(job.frames[1].xy - job.frames[0].xy).max() < 1e-2  # the same features: the same frame

@@ -1,4 +1,5 @@
-"""Compare page: two runs on the same images side by side, the selected image starred in both."""
+"""Compare page: two runs on the same images side by side, the selected image starred in both, and
+their training movies on one axis of training progress."""
 
 import numpy as np
 import streamlit as st
@@ -13,6 +14,7 @@ from pages.ui.cards import acc
 from pages.ui.charts import plotly_config, shared, shared_with_highlight
 from pages.ui.images import describe_row, neighbour_grid, pairs_grid
 from pages.ui.progress import ensure_map, ensure_pairs
+from pages.ui.timeline import paired_timelines
 
 state.require_app()  # a page opened by its URL right after the server started
 
@@ -115,6 +117,7 @@ def side_by_side() -> None:
 
 
 side_by_side()
+paired_timelines(root, (run_a, run_b), (short(run_a), short(run_b)))
 
 st.subheader("Cross-class pairs, in both runs")
 st.caption(

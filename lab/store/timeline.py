@@ -31,6 +31,7 @@ from lab.store.label_probes import snapshot_probe
 TIMELINE_VERSION = 1
 LATER_EPOCHS = 100  # a frame that starts from the previous layout needs fewer epochs than UMAP's 200 [L]
 SUBCLASS_LABELS = "fine"
+PROGRESS_DIGITS = 3  # shares of training compared to 0.1 %: 1/3 of one run meets 2/6 of another
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,18 @@ class Timeline:
     frames: np.ndarray  # [S, M, 2] float32
     measures: list[dict]  # S x {"rld", "chs", "purity@10", "purity@100", "knn_acc"[, "subclass"]}
     pixels: dict | None  # the same measures on the pixel baseline's features of the same rows
+
+    @property
+    def fractions(self) -> np.ndarray:
+        """[S] each snapshot's share of training done: its step over the last snapshot's, which is the
+        end of training. Two runs with different step counts meet at the same share of their training."""
+        return np.asarray(self.steps, dtype=np.float64) / max(self.steps[-1], 1)
+
+    def frame_at(self, fraction: float) -> int:
+        """The index of the last snapshot taken at or before `fraction` of training (the first snapshot
+        when none was taken that early), to PROGRESS_DIGITS: what this run looked like at that point."""
+        shares = np.round(self.fractions, PROGRESS_DIGITS)
+        return max(int(np.searchsorted(shares, round(fraction, PROGRESS_DIGITS), side="right")) - 1, 0)
 
 
 def _folder(run) -> Path:
@@ -147,6 +160,12 @@ def _pixel_measures(pixels, rows, labels, is_test, fine, tau, say) -> dict:
     if fine is not None:
         m["subclass"] = snapshot_probe(x, fine, is_test)
     return m
+
+
+def progress_points(*timelines: Timeline) -> list[float]:
+    """The shares of training at which any of the timelines has a snapshot, sorted (to PROGRESS_DIGITS,
+    so that two runs' snapshots at the same share meet): one slider drives several runs' movies."""
+    return sorted({round(float(f), PROGRESS_DIGITS) for tl in timelines for f in tl.fractions})
 
 
 def timeline_csv(tl: Timeline) -> bytes:

@@ -1,7 +1,9 @@
-"""AppTest for the Map page's training timeline (pages/ui/timeline.py): a tiny digits run with four
+"""AppTest for the training timeline (pages/ui/timeline.py): on the Map page, a tiny digits run with four
 snapshots gets its timeline from the worker, then the step slider picks a frame, Play steps through the
 frames and stops at the last, and the movie and measures download; a run without snapshots says how to
-record them instead of drawing an empty chart."""
+record them instead of drawing an empty chart. On the Compare page, two runs of different lengths play
+on one axis of training progress; a run without snapshots says how to record them there too; a run
+whose timeline is not computed yet gets it queued. On the Train page, a training job's live frames."""
 
 from __future__ import annotations
 
@@ -13,31 +15,34 @@ from app_helpers import REPO, page, texts
 from lab.core.config import TrainConfig
 
 SNAP_CFG = TrainConfig(dataset="digits", epochs=1, snapshots=4)
+# the Compare page's partner: another method, twice the steps, so its snapshots fall at other shares
+PARTNER_CFG = TrainConfig(dataset="digits", method="supervised", epochs=2, snapshots=4)
 
 
 @pytest.fixture(scope="module")
 def snapshot_root(tmp_path_factory):
-    """A runs folder with the run, its map and its timeline, the last two from the app's worker (the
+    """A runs folder with two runs, their maps and timelines, the last two from the app's worker (the
     timeline job kind): waiting on the page instead would hold the worker, as map clicks do."""
     from lab.store.runs import RunStore
     from lab.worker.manager import get_manager
 
     root = tmp_path_factory.mktemp("timeline-runs")
-    run, _ = RunStore(root).get_or_train(SNAP_CFG)
+    runs = [RunStore(root).get_or_train(cfg)[0] for cfg in (SNAP_CFG, PARTNER_CFG)]
     manager = get_manager(root)
-    jobs = [manager.request_map(run, "backbone"), manager.request("timeline", run, "training timeline")]
+    jobs = [job for run in runs for job in (manager.request_map(run, "backbone"),
+                                            manager.request("timeline", run, "training timeline"))]  # fmt: skip
     deadline = time.time() + 300
     while any(job.active for job in jobs) and time.time() < deadline:
         time.sleep(0.2)
     assert all(job.state == "done" for job in jobs), [job.error for job in jobs]
-    return root, run.id
+    return root, runs[0].id, runs[1].id
 
 
 @pytest.fixture()
 def snapshot_env(snapshot_root, monkeypatch):
     import streamlit as st
 
-    root, rid = snapshot_root
+    root, rid, _ = snapshot_root
     monkeypatch.setenv("LAB_RUNS_DIR", str(root))
     monkeypatch.chdir(REPO)
     st.cache_resource.clear()
@@ -85,3 +90,98 @@ def test_a_run_without_snapshots_says_how_to_record_them(app_env):
         and "Snapshots during training" in said
     )
     assert not any(b.key == "tl_play" for b in at.button)
+
+
+@pytest.mark.trains
+def test_two_runs_movies_play_side_by_side_on_one_axis_of_training_progress(snapshot_root, snapshot_env):
+    _, a, b = snapshot_root
+    at = page("compare", run_picker=a, cmp_left=a, cmp_right=b)
+    assert not at.exception and "Training movies, side by side" in texts(at), texts(at)
+    assert "fraction of training" in texts(at)
+    slider = at.select_slider(key="cmp_tl_at")
+    # 1 epoch of digits is 5 steps (snapshots after 1, 2, 4, 5), 2 epochs 10 (after 2, 5, 8, 10)
+    assert [float(o.split()[0].rstrip("%")) for o in slider.options] == [20, 40, 50, 80, 100]
+    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
+    assert len(frames) == 2 and all("Snapshot 4 of 4" in f for f in frames)
+
+    slider.set_value(0.4).run()  # the short run's second snapshot; the long run has none yet after its first
+    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
+    assert "Snapshot 2 of 4" in frames[0] and "Snapshot 1 of 4" in frames[1], frames
+    assert "step 2 of 5" in texts(at) and "step 2 of 10" in texts(at)
+    measures = next(c.proto.spec for c in at.get("plotly_chart") if "kNN accuracy" in c.proto.spec)
+    assert '"simclr' in measures and '"supervised' in measures  # both runs' lines, in one chart
+
+    at.button(key="cmp_tl_play").click().run()  # the next point of training, for both
+    assert at.session_state["cmp_tl_playing"] and at.session_state["cmp_tl_at"] == 0.5
+    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
+    assert "Snapshot 2 of 4" in frames[0] and "Snapshot 2 of 4" in frames[1]
+    for _ in range(3):
+        at.run()
+    assert (
+        not at.exception and not at.session_state["cmp_tl_playing"] and at.session_state["cmp_tl_at"] == 1.0
+    )
+
+
+def test_compare_says_how_to_record_snapshots_for_runs_without_them(app_env):
+    at = page("compare")
+    assert not at.exception
+    said = texts(at)
+    assert "Training movies, side by side" in said and "were trained without snapshots" in said
+    assert "Snapshots during training" in said and "--snapshots 8" in said
+    assert not any(b.key == "cmp_tl_play" for b in at.button)
+
+
+@pytest.mark.trains
+def test_a_partner_whose_timeline_is_missing_gets_it_queued_then_plays(snapshot_root, snapshot_env):
+    import shutil
+    from pathlib import Path
+
+    from lab.store.runs import RunStore
+    from lab.store.timeline import stored_timeline
+    from lab.worker.manager import get_manager
+
+    root, a, b = snapshot_root
+    shutil.rmtree(Path(root) / b / "analysis" / "vtimeline-1")  # as if never computed
+    at = page("compare", run_picker=a, cmp_left=a, cmp_right=b)
+    assert not at.exception and not any(bt.key == "cmp_tl_play" for bt in at.button)
+    job = get_manager(root).job(f"{b}/timeline/backbone")
+    assert job is not None and job.title.startswith("training timeline of supervised")  # queued by the page
+    assert any("Started" in str(c.value) and "stored with the run" in str(c.value) for c in at.caption)
+    # waited for here, not by rerunning the page: each rerun of a page with maps holds background jobs
+    deadline = time.time() + 240
+    while job.active and time.time() < deadline:
+        time.sleep(0.2)
+    assert job.state == "done", job.error
+    at.run()
+    assert any(bt.key == "cmp_tl_play" for bt in at.button)
+    assert stored_timeline(RunStore(root).load(b)) is not None
+
+
+def test_a_training_job_with_snapshots_shows_its_newest_live_frame_labelled_provisional(empty_env):
+    import numpy as np
+
+    from lab.core.train import Progress
+    from lab.worker.job import Job, LiveFrame
+    from lab.worker.manager import get_manager
+
+    mgr = get_manager(empty_env)
+    cfg = TrainConfig(dataset="digits", epochs=1, snapshots=4, seed=7)
+    job = Job("live-test", "train", "simclr on digits", root=str(empty_env), config=cfg, state="running",
+              progress=Progress(3, 5, 0.6, 4.2, 900.0, 1.0, 0.7), losses=[5.0, 4.6, 4.2])  # fmt: skip
+    mgr._jobs[job.key] = job  # as the worker's events would leave it mid-training
+    try:
+        at = page("train", my_job=job.key)
+        assert not at.exception and "provisional layout appears here as it is taken" in texts(at)
+        rng = np.random.default_rng(0)
+        job.frames.append(LiveFrame(2, rng.normal(size=(50, 2)).astype(np.float32), np.arange(50) % 10))
+        at.run()
+        said = texts(at)
+        assert "Live frame, provisional" in said and "snapshot 1 of 4" in said and "after step 2 of 5" in said
+        assert "PCA" in said and "aligned UMAP timeline replaces" in said
+        images = len(at.get("image"))
+        job.frames.clear()
+        at.run()
+        assert len(at.get("image")) == images - 1  # the frame's image is gone with the frame
+    finally:
+        job.state = "cancelled"
+        mgr._jobs.pop(job.key, None)

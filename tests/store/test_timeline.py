@@ -103,3 +103,22 @@ def test_an_interrupted_timeline_resumes_after_its_stored_frames(tmp_path, monke
 
 def test_a_run_without_snapshots_has_no_timeline(tmp_path):
     assert timeline(FakeRun(tmp_path / "run", snapshots=False)) is None
+
+
+def test_two_runs_of_different_lengths_meet_at_the_same_share_of_training():
+    """SupCon over 5 steps against joint over 10 (the Compare page): the slider's points are the union of
+    their shares, and each run shows its last snapshot at or before the share asked for."""
+    from lab.store.timeline import Timeline, progress_points
+
+    def tl(steps):
+        return Timeline(
+            steps, np.arange(3), np.zeros((len(steps), 3, 2), np.float32), [{}] * len(steps), None
+        )
+
+    short, long = tl([1, 2, 4, 5]), tl([2, 5, 8, 10])
+    assert progress_points(short, long) == [0.2, 0.4, 0.5, 0.8, 1.0]
+    assert [short.frame_at(f) for f in (0.2, 0.4, 0.5, 0.8, 1.0)] == [0, 1, 1, 2, 3]
+    assert [long.frame_at(f) for f in (0.2, 0.4, 0.5, 0.8, 1.0)] == [0, 0, 1, 2, 3]
+    thirds, sixths = tl([1, 2, 3]), tl([2, 4, 6])
+    assert progress_points(thirds, sixths) == [0.333, 0.667, 1.0]  # 1/3 meets 2/6
+    assert thirds.frame_at(0.333) == sixths.frame_at(0.333) == 0 and long.frame_at(0.05) == 0

@@ -1,21 +1,25 @@
 """Sweeps page: ask for a grid of runs (method x embedding size x augmentation strength or q x seed),
 watch it train in the background (one run at a time, other work in between, resumed after an app
 restart), and read its lines: a probe's accuracy against one axis, one line per method, the spread over
-seeds as a band. What a sweep is and costs: lab.sweep; its numbers: lab.sweep.report."""
+seeds as a band; its table of runs has the papers' run scores (M1, M2) beside kNN and linear accuracy. What a
+sweep is and costs: lab.sweep; its numbers: lab.sweep.report."""
 
+import pandas as pd
 import streamlit as st
 
 from lab.core.config import default_epochs
 from lab.core.data import get_dataset_spec
 from lab.core.methods import all_methods
+from lab.papers import paper_run_scores
 from lab.store.export import rows_csv
 from lab.store.runs import RunStore
 from lab.sweep.background import cancel_sweep
 from lab.sweep.grid import AXES, Sweep, check_budget, plan, realised_configs, stored_sweeps
-from lab.sweep.report import lines, measure_names, pixel_value, sweep_rows
+from lab.sweep.report import lines, measure_names, pixel_value, scores_to_compute, sweep_rows
 from lab.view import figures
 from lab.view.sweep_figures import lines_figure
 from pages.ui import state
+from pages.ui.progress import ensure_results
 
 state.require_app()
 
@@ -132,10 +136,27 @@ def sweep_status() -> None:
         st.caption(f"All {len(configs)} runs stored.")
 
 
+def runs_table(rows: list[dict]) -> None:
+    """Every run of the sweep: its axes and scores, the papers' run scores under their tagged labels ("—"
+    where not defined on this dataset, or not computed yet), each header's tooltip saying what it is."""
+    columns = [c for scores in paper_run_scores() for c in scores.columns]
+    table = pd.DataFrame(rows).rename(columns={c.key: c.label for c in columns})
+    config = {c.label: st.column_config.Column(c.label, help=c.help) for c in columns}
+    st.dataframe(
+        table.style.format(precision=3, na_rep="—"), hide_index=True, column_config=config, key="sw_table"
+    )
+    for scores in paper_run_scores():
+        why = scores.undefined(sweep.base.get("dataset", ""))
+        st.caption(scores.note + (f" Here {why}: it reads —." if why else ""))
+
+
 sweep_status()
 rows = sweep_rows(sweep, store)
 if not rows:
     st.stop()
+ensure_results([(s.job_kind, run, f"{s.title} of {'the pixels' if params else run.config.method}", params)
+                for s, run, params in scores_to_compute(rows, store)],
+               " and ".join(s.title for s in paper_run_scores()) + " of the sweep's runs and their pixels")  # fmt: skip
 names = measure_names(rows)
 varied = [a for a in sweep.varied if a not in ("method", "seed")]
 c1, c2, c3 = st.columns(3)
@@ -143,7 +164,7 @@ measure = c1.selectbox("Measure", list(names), format_func=names.get, key="sw_me
                        index=next((i for i, k in enumerate(names) if k.startswith("probe:")), 0))  # fmt: skip
 if not varied:
     st.info("This sweep varies only the method or the seed: there is no axis to draw lines along.")
-    st.dataframe(rows, hide_index=True)
+    runs_table(rows)
     st.stop()
 x = c2.selectbox("Along", varied, format_func=lambda a: AXES.get(a, a), key="sw_x")
 shown = rows
@@ -162,7 +183,7 @@ st.caption(f"Each point: the mean over {n_seeds} seed{'s' if n_seeds > 1 else ''
            "stored. Probes: linear, on the test images (docs/science.md, \"Probes per label set\"). The dotted line is "
            "raw pixels (PCA-64) on the same images.")  # fmt: skip
 with st.expander("Every run of the sweep"):
-    st.dataframe(rows, hide_index=True)
+    runs_table(rows)
     st.download_button(
         "Sweep table (.csv)", rows_csv(rows), f"sweep-{sweep.id}.csv", "text/csv", on_click="ignore"
     )

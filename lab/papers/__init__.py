@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import traceback
 
-from lab.papers.paper import Paper, PaperPage
+from lab.papers.paper import Paper, PaperPage, RunColumn, RunScores
 
 PAPER_PACKAGES = (
     "zhang2023",
@@ -53,6 +53,11 @@ def paper_methods():
     return [m for paper in PAPERS.values() for m in paper.methods]
 
 
+def paper_run_scores() -> list[RunScores]:
+    """The numbers every loaded paper adds to the tables of runs (lab.sweep.report)."""
+    return [scores for paper in PAPERS.values() for scores in paper.run_scores]
+
+
 def paper_job_kinds():
     """The job kinds every loaded paper adds to the worker."""
     return [kind for paper in PAPERS.values() for kind in paper.job_kinds]
@@ -64,8 +69,11 @@ __all__ = [
     "PAPER_PACKAGES",
     "Paper",
     "PaperPage",
+    "RunColumn",
+    "RunScores",
     "get_paper",
     "paper_datasets",
     "paper_job_kinds",
     "paper_methods",
+    "paper_run_scores",
 ]

@@ -45,6 +45,31 @@ class PaperPage:
 
 
 @dataclass(frozen=True)
+class RunColumn:
+    """One number a paper adds to the tables of runs, beside kNN and linear accuracy."""
+
+    key: str  # the row's key, e.g. "m1"
+    label: str  # a table's header and a chart's axis, with its tag: "M1 global structure [L]"
+    help: str  # the header's tooltip: what the number is and where it is explained
+
+
+@dataclass(frozen=True)
+class RunScores:
+    """Numbers a paper computes for any run and adds wherever the app tables runs with their scores (the
+    Sweeps page, `python -m lab sweep`): read from the paper's cache beside the run, computed by one of the
+    paper's job kinds when missing (on the run's backbone, or its pixel baseline with params rep=pixels)."""
+
+    columns: tuple[RunColumn, ...]
+    # run or pixel baseline -> {column key: value, None where it is undefined}; None when not computed yet
+    stored: Callable[[object], dict | None]
+    job_kind: str  # the worker job kind that computes them
+    title: str  # what the job computes, for its progress: "M1 and M2"
+    # dataset -> why a column is undefined there ("—" in the table), None when every column is defined
+    undefined: Callable[[str], str | None] = lambda dataset: None
+    note: str = ""  # said under a table that shows them: the tag and what the numbers stand for
+
+
+@dataclass(frozen=True)
 class Paper:
     key: str  # the package's folder name under lab/papers/, e.g. "zhang2023"
     title: str  # the paper's title
@@ -59,6 +84,7 @@ class Paper:
     # bench(quick: bool) -> exit status: the paper's speed and memory targets, printed with the peer they
     # are compared against (`python -m lab bench-paper <key> [--quick]`)
     bench: Callable[..., int] | None = None
+    run_scores: tuple[RunScores, ...] = ()  # numbers the tables of runs show beside kNN and linear accuracy
 
     @property
     def cite(self) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lab.store.maps import stored_map
 from lab.store.neighbours import stored_pairs, stored_table
-from lab.worker.manager import HOLD_S
+from lab.worker.manager import HOLD_S, job_key
 from pages.ui.state import manager
 
 
@@ -62,6 +62,35 @@ def ensure_result(stored, kind: str, run, title: str, space: str = "backbone", p
     job = manager().request(kind, run, title, space, params)
     job_progress(job.key, poll)
     return None
+
+
+def ensure_results(todo: list[tuple], title: str) -> None:
+    """Queue the jobs `todo` lists, (kind, run, what, params) each on the run's backbone, and show one
+    progress bar over them; the page reruns when none is left. A job that failed is said, not queued again."""
+    mgr, keys, failed = manager(), [], []
+    for kind, run, what, params in todo:
+        earlier = mgr.job(job_key(kind, run.id, "backbone", params))
+        if earlier is not None and earlier.state == "failed":
+            failed.append(f"{what}: {earlier.error}")
+        else:
+            keys.append(mgr.request(kind, run, what, "backbone", params).key)
+    if failed:
+        st.warning(f"Could not compute {len(failed)} of them: " + "; ".join(failed), icon=":material/error:")
+    if keys:
+        _jobs_progress(tuple(keys), title)
+
+
+@st.fragment(run_every=2.0)
+def _jobs_progress(keys: tuple[str, ...], title: str) -> None:
+    jobs = [j for j in map(manager().job, keys) if j is not None]
+    left = [j for j in jobs if j.active]
+    if not left:
+        st.rerun()
+    now = next((j for j in left if j.state == "running"), None)
+    ahead = [] if now is not None else manager().jobs_ahead(left[0])
+    doing = f"now: {now.title}" if now is not None else f"queued behind: {', '.join(j.title for j in ahead)}"
+    st.progress((len(keys) - len(left)) / len(keys), text=f"{title}: {len(keys) - len(left)} of {len(keys)} "
+                f"computed in the background, stored with each run · {doing}")  # fmt: skip
 
 
 def job_progress(key: str, poll: float = 0.5) -> None:

@@ -1,5 +1,6 @@
 """AppTest for the Sweeps page: the plan and its estimate before anything trains, the refusal of a sweep
-over its budget, a two-run digits sweep trained through the worker, and its lines."""
+over its budget, a two-run digits sweep trained through the worker, its lines, and its table of runs with
+M1 and M2 computed in the background."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ def test_a_small_sweep_trains_in_the_background_and_draws_its_lines(empty_env):
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"simclr"' in spec and "embedding size p" in spec
     assert "digits: embedding size p (2) · done" in [o for o in _widget(at, "selectbox", "sw_pick").options]
+    # the runs' M1 and M2 (lab.papers.sag2025), queued by the page, arrive in the table of runs
+    at = wait_for(at, lambda a: a.dataframe and a.dataframe[0].value["M2 sanity check [L]"].notna().all())
+    table = at.dataframe[0].value
+    assert len(table) == 2 and table["M1 global structure [L]"].between(-1, 1).all()
+    assert {"knn_acc", "linear_acc"} <= set(table.columns)
+    assert any("[L] are the lab's stand-ins" in c.value for c in at.caption)
+    _widget(at, "selectbox", "sw_measure").set_value("m1").run()  # M1 along the axis, the pixels' dotted
+    assert not at.exception and "M1 global structure [L]" in at.get("plotly_chart")[0].proto.spec
 
 
 @pytest.mark.slow

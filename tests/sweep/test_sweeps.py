@@ -180,3 +180,43 @@ def test_a_stored_sweep_keeps_its_time_budget_per_run(tmp_path):
     save_sweep(sw, store)
     (back, _), *_ = stored_sweeps(store)
     assert back == sw and back.run_seconds == 2.0 and back.id == sw.id
+
+
+def test_the_sweep_table_carries_m1_and_m2_once_the_worker_job_has_stored_them(tiny_run, store):
+    """M1 and M2 (the sag2025 paper's run scores) read — until computed: the table lists the jobs that fill
+    them in (the run's and the pixels'), and once stored they are measures like kNN accuracy."""
+    from tiny import TINY as RUN
+
+    from lab.papers import paper_run_scores
+    from lab.papers.sag2025.analysis import run_structure
+    from lab.store.baselines import pixel_baseline_of
+    from lab.sweep.report import measure_names, pixel_value, scores_to_compute
+
+    sweep = Sweep({k: v for k, v in RUN.items() if k != "seed"}, {"seed": [RUN["seed"]]})
+    assert [r["run"] for r in sweep_rows(sweep, store)] == [tiny_run.id]
+    before = sweep_rows(sweep, store)[0]
+    (scores,) = paper_run_scores()
+    if before["m2"] is None:  # the session's store may have them from an earlier test
+        todo = scores_to_compute([before], store)
+        assert {(s.job_kind, r.id, tuple(p.items())) for s, r, p in todo} <= {
+            (scores.job_kind, tiny_run.id, ()),
+            (scores.job_kind, tiny_run.id, (("rep", "pixels"),)),
+        }
+        assert (scores.job_kind, tiny_run.id, ()) in {(s.job_kind, r.id, tuple(p)) for s, r, p in todo}
+    structure = run_structure(tiny_run)
+    run_structure(pixel_baseline_of(tiny_run))
+    row = sweep_rows(sweep, store)[0]
+    assert row["m1"] == structure["m1"]["cophenetic"] and row["m2"] == structure["m2"]["spearman"]
+    assert -1 <= row["m1"] <= 1 and scores_to_compute([row], store) == []
+    assert measure_names([row])["m1"] == "M1 global structure [L]" and "m2" in measure_names([row])
+    assert pixel_value(sweep, store, "m1") == run_structure(pixel_baseline_of(tiny_run))["m1"]["cophenetic"]
+    assert pixel_value(sweep, store, "m1") != pixel_value(sweep, store, "knn_acc")
+
+
+def test_m1_is_undefined_where_the_lab_has_no_superclass_tree():
+    from lab.papers import paper_run_scores
+
+    (scores,) = paper_run_scores()
+    assert scores.undefined("digits") is None and scores.undefined("fashion-mnist") is None
+    assert "no superclass tree for digit-on-fashion-mnist" in scores.undefined("digit-on-fashion-mnist")
+    assert "[L]" in scores.note and all("[L]" in c.label for c in scores.columns)

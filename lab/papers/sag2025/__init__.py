@@ -8,7 +8,7 @@ scores M1 and M2 (its stand-ins for the paper's metric) and a reproduction (docs
 """
 
 from lab.papers.paper import Paper, PaperPage
-from lab.papers.sag2025 import bench, constants, jobs, methods, reproduce
+from lab.papers.sag2025 import analysis, bench, constants, jobs, methods, reproduce
 
 PAPER = Paper(
     key=constants.KEY,
@@ -23,4 +23,5 @@ PAPER = Paper(
     job_kinds=jobs.JOB_KINDS,
     methods=(methods.VICREG, methods.SAG_VICREG),
     bench=bench.main,
+    run_scores=(analysis.RUN_SCORES,),
 )

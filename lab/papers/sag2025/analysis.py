@@ -15,6 +15,7 @@ from dataclasses import asdict
 import numpy as np
 
 from lab.measures.structure import m1_structure, m2_structure
+from lab.papers.paper import RunColumn, RunScores
 from lab.papers.sag2025.constants import (
     ANALYSIS_VERSION,
     M2_CLUSTERS,
@@ -24,6 +25,7 @@ from lab.papers.sag2025.constants import (
     TREE_NOTES,
     TREES,
 )
+from lab.papers.sag2025.jobs import STRUCTURE
 from lab.store.atomic import save_json_atomically
 from lab.store.derived import derived_path, load_json
 
@@ -43,6 +45,11 @@ def stored_structure(rep, space: str = "backbone") -> dict | None:
     return found if isinstance(found, dict) and "m2" in found else None
 
 
+def m1_undefined(dataset: str) -> str | None:
+    """Why M1 is not defined on a dataset (the lab has no superclass tree for it); None where it is."""
+    return None if dataset in TREES else f"the lab has no superclass tree for {dataset}, so M1 is not defined"
+
+
 def run_structure(rep, space: str = "backbone", seed: int = 0) -> dict:
     """M1 against the dataset's superclass tree (None without a tree) and M2 of the test rows; cached.
 
@@ -59,8 +66,7 @@ def run_structure(rep, space: str = "backbone", seed: int = 0) -> dict:
     m1 = m1_structure(x, y, TREES[dataset]) if dataset in TREES else None
     m2 = m2_structure(x, M2_POINTS, M2_K, M2_EIGENVECTORS, M2_CLUSTERS, seed)
     out = {"m1": None if m1 is None else asdict(m1), "m2": asdict(m2), "n": int(test.sum()),
-           "tree": TREE_NOTES.get(dataset, f"no superclass tree for {dataset} in the lab: M1 is not defined"),
-           "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+           "tree": TREE_NOTES.get(dataset, m1_undefined(dataset)), "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
     save_json_atomically(_path(rep, space), out)
     return out
 
@@ -80,3 +86,27 @@ def structure_row(name: str, metrics: dict, structure: dict) -> dict:
         "walk precision": own.get("walk_precision"),
         "pair precision": own.get("pair_precision"),
     }
+
+
+def table_scores(rep) -> dict | None:
+    """M1's graded score (the cophenetic correlation; None without a superclass tree) and M2 of the backbone,
+    as the tables of runs show them beside kNN and linear accuracy; None when run_structure has not run."""
+    found = stored_structure(rep, "backbone")
+    if found is None:
+        return None
+    return {"m1": (found.get("m1") or {}).get("cophenetic"), "m2": found["m2"]["spearman"]}
+
+
+RUN_SCORES = RunScores(
+    columns=(
+        RunColumn("m1", "M1 global structure [L]", "M1 (label-based): cophenetic correlation of the class centroids' "
+                  "average-linkage dendrogram with the superclass tree, on the test split's backbone features. The "
+                  "lab's stand-in for SAG-VICReg's global-semantics metric; the Global structure page has all four "
+                  "M1 scores (docs/science.md, \"Global structure (M1, M2)\")."),
+        RunColumn("m2", "M2 sanity check [L]", "M2 (label-free): rank correlation of k-means centroid distances with a "
+                  "diffusion map's. A sanity check only: in the lab's measurements it did not track quality."),
+    ),
+    stored=table_scores, job_kind=STRUCTURE, title="M1 and M2", undefined=m1_undefined,
+    note="M1 and M2 [L] are the lab's stand-ins for the global-semantics metric of Simai, Talmon & Shaham 2025, "
+         "on the backbone of the test images (Global structure page); M2 is a sanity check only.",
+)  # fmt: skip

@@ -140,11 +140,12 @@ def runs_table(rows: list[dict]) -> None:
     """Every run of the sweep: its axes and scores, the papers' run scores under their tagged labels ("—"
     where not defined on this dataset, or not computed yet), each header's tooltip saying what it is."""
     columns = [c for scores in paper_run_scores() for c in scores.columns]
-    table = pd.DataFrame(rows).rename(columns={c.key: c.label for c in columns})
-    config = {c.label: st.column_config.Column(c.label, help=c.help) for c in columns}
-    st.dataframe(
-        table.style.format(precision=3, na_rep="—"), hide_index=True, column_config=config, key="sw_table"
-    )
+    table = pd.DataFrame(rows)
+    for c in columns:  # as text: a number column shows a missing value as "None"
+        table[c.key] = [f"{v:.3f}" if v is not None and v == v else "—" for v in table[c.key]]
+    table = table.rename(columns={c.key: c.label for c in columns})
+    config = {c.label: st.column_config.TextColumn(c.label, help=c.help) for c in columns}
+    st.dataframe(table, hide_index=True, column_config=config, key="sw_table")
     for scores in paper_run_scores():
         why = scores.undefined(sweep.base.get("dataset", ""))
         st.caption(scores.note + (f" Here {why}: it reads —." if why else ""))

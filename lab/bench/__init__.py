@@ -48,7 +48,8 @@ def _store(args):
 def _timeline(args):
     from lab.bench.timeline import main
 
-    return main(["--dataset", args.dataset, "--snapshots", str(args.snapshots)] + ["--keep"] * args.keep)
+    return main(["--dataset", args.dataset, "--snapshots", str(args.snapshots)] + ["--keep"] * args.keep
+                + ["--browser"] * args.browser)  # fmt: skip
 
 
 def _recipe(args):
@@ -105,6 +106,7 @@ def add_bench_commands(sub, handler) -> None:
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--snapshots", type=int, default=8)
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.add_argument("--browser", action="store_true", help="then time the Map page's step slider in chromium")
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in chromium"

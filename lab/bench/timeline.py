@@ -4,7 +4,9 @@ Over a fresh temporary runs folder, in the app's worker process: the warm-up, a 
 8 snapshots of the 5,000-image probe set, then the timeline job (lab.store.timeline) asked for the moment
 training ends, behind what the app queues before it then (map, scores; the kNN table comes after it). Prints the timeline job's own
 seconds and the seconds from the end of training to the timeline stored, against the 30 s target, and
-the same timeline asked for on its own once those jobs are done (its cache removed first).
+the same timeline asked for on its own once those jobs are done (its cache removed first). With
+--browser, then the Map page's step slider in chromium: a move to the new frame drawn, against 0.3 s
+(lab.bench.browser_timeline).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ TARGET_S = 30.0
 
 def _wait(job, poll: float = 0.05) -> None:
     while job is not None and job.state in ACTIVE:
+        time.sleep(poll)
+
+
+def _wait_idle(mgr, poll: float = 0.2) -> None:
+    while mgr.busy():
         time.sleep(poll)
 
 
@@ -60,15 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--snapshots", type=int, default=8)
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
+    p.add_argument("--browser", action="store_true",
+                   help="then time the Map page's step slider in chromium (lab.bench.browser_timeline)")  # fmt: skip
     args = p.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="lab-bench-timeline-"))
+    shot = root.parent / f"{root.name}-map-timeline.png"
     try:
         rows = run(root, args.dataset, args.snapshots)
+        if args.browser:
+            from lab.bench.browser_timeline import measure
+
+            _wait_idle(get_manager(root))  # the run's kNN table, after the timeline: not during the moves
+            rows += measure(root, shots=shot)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     print(f"\nTraining timeline of a default {args.dataset} run with {args.snapshots} snapshots "
           f"({time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}):")  # fmt: skip
     for what, seconds, note in rows:
-        print(f"  {what:48s} {seconds:7.1f} s   {note}")
+        print(f"  {what:48s} {seconds:7.{2 if seconds < 10 else 1}f} s   {note}")
+    if args.browser:
+        print(f"  screenshot of the Map page after the moves: {shot}")
     return 0

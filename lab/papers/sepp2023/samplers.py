@@ -8,6 +8,7 @@ backbone features), and two bounds, oracle (same-class partners, uses labels) an
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -106,6 +107,15 @@ def sampler_features(cfg, dataset, device: torch.device) -> tuple[np.ndarray, st
     raise ValueError(f"'{kind}' is not a mined sampler.")
 
 
+def mining_threads() -> int | None:
+    """faiss threads for the partner search: 1 while the cores are busy (1-minute load average at least
+    the number of cores), else one per core (None). faiss's OpenMP threads wait for each other by spinning,
+    so two threads on two cores shared with other work mined 2.5-3x slower than one; on an idle machine two
+    are faster. The partners are the same either way (bench-paper sepp2023 checks), so a run's partners do
+    not depend on the load."""
+    return 1 if os.getloadavg()[0] >= (os.cpu_count() or 1) else None
+
+
 @dataclass(frozen=True)
 class Mined:
     """A run's partners with what it records about them."""
@@ -129,7 +139,9 @@ def partners_for(cfg, dataset, device: torch.device, sample: int = 64) -> Mined:
     else:
         x, sampler_run = sampler_features(cfg, dataset, device)
         features_s = time.perf_counter() - start
-        partners = mine_partners(x, k, cfg.param("sepp_quantile"), cfg.param("sepp_mutual") == "on")
+        partners = mine_partners(
+            x, k, cfg.param("sepp_quantile"), cfg.param("sepp_mutual") == "on", threads=mining_threads()
+        )
     has = np.flatnonzero(partners.counts > 0)
     show = has[np.linspace(0, len(has) - 1, min(sample, len(has))).astype(int)] if len(has) else has
     record = {

@@ -87,3 +87,23 @@ def test_a_representation_is_scored_as_a_sampler_over_the_grid_and_cached(tmp_pa
         r["pair_precision"] == 1.0 for r in q["rows"] if r["k"] <= 5
     )  # 20 same-class training images each
     assert stored_sampler_quality(rep) == q
+
+
+def test_the_partners_do_not_depend_on_the_number_of_faiss_threads():
+    """Runs mine on one thread or on one per core depending on the load (samplers.mining_threads): the
+    partners must be the same, so a run's partners never depend on what else the machine was doing."""
+    x = np.random.default_rng(0).normal(size=(3000, 64)).astype(np.float32)
+    one, two = mine_partners(x, 5, threads=1), mine_partners(x, 5, threads=2)
+    assert np.array_equal(one.idx, two.idx) and np.array_equal(one.sims, two.sims)
+
+
+def test_mining_takes_one_thread_while_the_cores_are_busy(monkeypatch):
+    import os
+
+    from lab.papers.sepp2023.samplers import mining_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.4, 2.0, 2.0))
+    assert mining_threads() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 2.0, 2.0))
+    assert mining_threads() is None

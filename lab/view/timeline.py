@@ -64,10 +64,10 @@ def paired_measures_figure(series, pixels: dict | None, fraction: float) -> Sent
     lines = [
         (name, [100 * float(f) for f in fr], m, c) for (name, fr, m), c in zip(series, colours, strict=True)
     ]
-    return _measure_panels(lines, pixels, 100 * fraction, "%{x:.0f} % of training")
+    return _measure_panels(lines, pixels, 100 * fraction, "%{x:.0f} % of training", x_suffix=" %")
 
 
-def _measure_panels(lines, pixels: dict | None, at: float, x_hover: str) -> SentFigure:
+def _measure_panels(lines, pixels: dict | None, at: float, x_hover: str, x_suffix: str = "") -> SentFigure:
     """One small panel per measure that every line has; lines: [(name, x, measures, colour)] (a name
     shows a legend); `at` marked on each panel's x axis."""
     keys = [k for k in MEASURE_NAMES if all(m and k in m[0] for _, _, m, _ in lines)]
@@ -89,6 +89,7 @@ def _measure_panels(lines, pixels: dict | None, at: float, x_hover: str) -> Sent
     fig.update_layout(height=170 * rows + (80 if legend else 40), margin=dict(l=10, r=10, t=40, b=10),
                       showlegend=legend, legend=dict(orientation="h", y=-0.05, yanchor="top"))  # fmt: skip
     fig.update_annotations(font=dict(family=FONT, size=13))
+    fig.update_xaxes(ticksuffix=x_suffix)
     return chart(fig)
 
 

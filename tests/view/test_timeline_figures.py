@@ -51,7 +51,9 @@ def test_two_runs_measures_share_one_axis_of_training_progress_with_the_point_ma
     names = [t.name for t in fig.data]
     assert names.count("supcon") == names.count("joint") == 2  # rld and knn_acc; subclass only one run has
     assert [t.name for t in fig.data if t.showlegend] == ["supcon", "joint"]
-    assert list(fig.data[1].x) == [25, 50, 75, 100]  # percent of training
+    assert (
+        list(fig.data[1].x) == [25, 50, 75, 100] and fig.layout.xaxis.ticksuffix == " %"
+    )  # percent of training
     assert len([s for s in fig.layout.shapes if s.x0 == s.x1 == 50]) == 2
 
 

@@ -51,6 +51,10 @@ class SentFigure(go.Figure):
         frozen = super().to_dict()
         frozen["data"] = [_plain(spec) for spec in frozen["data"]]
         frozen["layout"] = _plain(frozen["layout"])
+        if frozen.get("frames"):
+            frozen["frames"] = [_plain(frame) for frame in frozen["frames"]]
+        else:
+            frozen.pop("frames", None)
         if frozen["layout"].get("template", {}) is None:  # no template, rather than a null one
             del frozen["layout"]["template"]
         self._frozen = frozen
@@ -60,7 +64,10 @@ class SentFigure(go.Figure):
         frozen = getattr(self, "_frozen", None)
         if frozen is None:
             return super().to_dict()
-        return {"data": [dict(t) for t in frozen["data"]], "layout": dict(frozen["layout"])}
+        out = {"data": [dict(t) for t in frozen["data"]], "layout": dict(frozen["layout"])}
+        if "frames" in frozen:
+            out["frames"] = [dict(f) for f in frozen["frames"]]
+        return out
 
 
 def _plain(value):
@@ -94,12 +101,13 @@ HOUSE = dict(  # what Streamlit's own chart theme sets (1.67, light), written in
 def chart(fig: go.Figure) -> SentFigure:
     """`fig` in the house style (Streamlit's chart theme, the figure's own settings winning), frozen,
     with no template and a `datarevision` named after its content: show it with
-    `st.plotly_chart(..., theme=None)` and Plotly draws it once (see the module's docstring)."""
+    `st.plotly_chart(..., theme=None)` and Plotly draws it once (see the module's docstring). Animation
+    frames, if any, go with it."""
     layout = go.Layout(HOUSE)
     own = fig.layout.to_plotly_json()
     own.pop("template", None)
     layout.update(own)
-    out = SentFigure(data=fig.data, layout=layout)
+    out = SentFigure(data=fig.data, layout=layout, frames=fig.frames)
     out.layout.template = None
     out.freeze()
     text = orjson.dumps(out._frozen, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)

@@ -1,6 +1,8 @@
-"""The training timeline on the Map page: the movie of a run's snapshots (lab.store.timeline) with a step
-slider and a Play button, the loss curve and the measures over training beside it, the current step
-marked on both, and downloads of the movie (GIF) and the measures (CSV). Figures come from lab.view."""
+"""The training timeline on the Map page: the movie of a run's snapshots (lab.store.timeline) as one chart
+whose step slider and Play button run in the browser, the loss curve and the measures over training
+beside it with the current step marked, and downloads of the movie (GIF) and the measures (CSV); two
+runs' movies side by side on the Compare page; live frames on the Train page. Figures come from
+lab.view."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from lab.view import timeline as view
 from pages.ui.progress import ensure_result
 from pages.ui.state import class_names, load_run, selected_row
 
-PLAY_EVERY_S = 0.8  # seconds per frame while playing
 NO_SNAPSHOTS = (
     "This run was trained without snapshots, so it has no training timeline. To record one, train with "
     "**Snapshots during training** set on the Train page (8 is plenty), or from the command line: "
@@ -39,74 +40,41 @@ def training_timeline(root: str, run) -> None:
     tl = ensure_result(stored_timeline(run), "timeline", run, "training timeline")
     if tl is None:
         return
-    playing = bool(st.session_state.get("tl_playing"))
-    st.fragment(_player, run_every=PLAY_EVERY_S if playing else None)(root, run.id)
+    st.fragment(_player)(root, run.id)
 
 
 def _player(root: str, rid: str) -> None:
-    """Slider, Play, the frame and the curves; reruns alone, every PLAY_EVERY_S seconds while playing."""
+    """The movie (its slider and Play run in the browser), colour by a label set; the downloads. Reruns
+    alone when the label set changes."""
     run = load_run(root, rid)
     tl = stored_timeline(run)
-    steps = tl.steps
-    _advance(steps, "tl_step", "tl_playing")
     sets = run.label_sets()
-    controls = st.columns([1, 5, 2], vertical_alignment="bottom")
-    with controls[0]:
-        _play_button(steps, "tl_step", "tl_playing", "tl_play")
-    step = controls[1].select_slider("Step", steps, key="tl_step", format_func=lambda s: f"step {s:,}")
-    label_set = controls[2].selectbox("Colour by", list(sets), key="tl_labels") if len(sets) > 1 else "class"
-    i = steps.index(step)
+    label_set = (
+        st.selectbox("Colour by", list(sets), key="tl_labels", width=260) if len(sets) > 1 else "class"
+    )
     all_labels, names = sets[label_set]
     labels = all_labels[tl.rows]
     names = names or tuple(str(c) for c in range(int(all_labels.max()) + 1))
     selected, neighbours = _marks(run, tl)
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        st.plotly_chart(_frame(root, rid, i, label_set, names, labels, selected, neighbours), theme=None,
-                        key="tl_frame", config={"displaylogo": False})  # fmt: skip
-        if selected is None and st.session_state.get("point"):
-            st.caption(
-                "The selected image is not in the probe set of the snapshots, so it is not marked here."
-            )
-        elif selected is not None:
-            st.caption("The black star is the image selected on the map; rings are its nearest neighbours in the "
-                       "probe set (measured in the finished run's embedding).")  # fmt: skip
-    with right:
-        st.plotly_chart(view.loss_figure(run.losses, steps, step), theme=None, key="tl_loss",
-                        config={"displaylogo": False})  # fmt: skip
-        st.plotly_chart(view.measures_figure(steps, tl.measures, tl.pixels, step), theme=None, key="tl_measures",
-                        config={"displaylogo": False})  # fmt: skip
+    st.plotly_chart(_movie(root, rid, label_set, tuple(names), labels, selected, neighbours), theme=None,
+                    key="tl_movie", config={"displaylogo": False})  # fmt: skip
+    st.caption(
+        "Drag the slider under the charts, or press Play: the frames are all in the chart, so they change at "
+        "once. The red line marks the snapshot shown on the loss and on each measure."
+        + (
+            " The black star is the image selected on the map; rings are its nearest neighbours in the probe set "
+            "(measured in the finished run's embedding)."
+            if selected is not None
+            else " The selected image is not in the probe set of the snapshots, so it is not marked here."
+            if st.session_state.get("point")
+            else ""
+        )
+    )
     with st.container(horizontal=True):
-        st.download_button("Movie (.gif)", lambda: view.movie_gif(view.frames_xy(tl.frames), steps, labels, selected),
+        st.download_button("Movie (.gif)", lambda: view.movie_gif(view.frames_xy(tl.frames), tl.steps, labels, selected),
                            f"{rid}-timeline.gif", "image/gif", on_click="ignore", key="tl_gif")  # fmt: skip
         st.download_button("Measures over training (.csv)", timeline_csv(tl), f"{rid}-timeline.csv", "text/csv",
                            on_click="ignore", key="tl_csv")  # fmt: skip
-
-
-def _advance(values: list, key: str, playing_key: str) -> None:
-    """The slider's value (session_state[key]) kept among `values`, and moved to the next one on each of
-    the fragment's timed reruns while playing; at the last, playing stops and the page reruns (so the
-    fragment's timer goes)."""
-    if st.session_state.get(key) not in values:
-        st.session_state[key] = values[-1]
-    if st.session_state.get(playing_key):
-        i = values.index(st.session_state[key]) + 1
-        if i >= len(values):
-            st.session_state[playing_key] = False
-            st.rerun()
-        st.session_state[key] = values[i]
-
-
-def _play_button(values: list, key: str, playing_key: str, button_key: str) -> None:
-    """Play / Pause; Play at the last value starts from the first. Reruns the whole page: the fragment's
-    timer starts or stops."""
-    playing = bool(st.session_state.get(playing_key))
-    if st.button("Pause" if playing else "Play", key=button_key,
-                 icon=":material/pause:" if playing else ":material/play_arrow:"):  # fmt: skip
-        if not playing and st.session_state[key] == values[-1]:
-            st.session_state[key] = values[0]  # play from the start
-        st.session_state[playing_key] = not playing
-        st.rerun()
 
 
 def _marks(run, tl):
@@ -123,11 +91,11 @@ def _marks(run, tl):
     return where[row], tuple(where[int(r)] for r in nb if int(r) in where)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _frame(root: str, rid: str, i: int, label_set: str, names, _labels, selected, neighbours):
-    """One frame's figure, built once per frame, label set and marks (a slider move only reads it)."""
-    tl = stored_timeline(load_run(root, rid))
-    return view.frame_figure(view.frames_xy(tl.frames), i, tl.steps, _labels, names, selected, neighbours)
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _movie(root: str, rid: str, label_set: str, names, _labels, selected, neighbours):
+    """The run's movie figure, built once per label set and marks."""
+    run = load_run(root, rid)
+    return view.timeline_movie(stored_timeline(run), run.losses, _labels, names, selected, neighbours)
 
 
 # ---- two runs' movies on one axis (the Compare page) ------------------------------------------
@@ -156,44 +124,30 @@ def paired_timelines(root: str, runs, names: tuple[str, str]) -> None:
     tls = [ensure_result(stored_timeline(r), "timeline", r, f"training timeline of {n}") for r, n in zip(runs, names, strict=True)]  # fmt: skip
     if any(tl is None for tl in tls):
         return
-    playing = bool(st.session_state.get("cmp_tl_playing"))
-    st.fragment(_pair_player, run_every=PLAY_EVERY_S if playing else None)(
-        root, runs[0].id, runs[1].id, names
-    )
-
-
-def _pair_player(root: str, id_a: str, id_b: str, names: tuple[str, str]) -> None:
-    """The shared slider and Play, each run's frame at that share of training, and the measures of both."""
-    runs = [load_run(root, id_a), load_run(root, id_b)]
-    tls = [stored_timeline(r) for r in runs]
-    points = progress_points(*tls)
-    _advance(points, "cmp_tl_at", "cmp_tl_playing")
-    controls = st.columns([1, 7], vertical_alignment="bottom")
-    with controls[0]:
-        _play_button(points, "cmp_tl_at", "cmp_tl_playing", "cmp_tl_play")
-    at = controls[1].select_slider("Training progress", points, key="cmp_tl_at",
-                                   format_func=lambda f: f"{f:.1%} of training")  # fmt: skip
-    classes = class_names(runs[0].config.dataset)
-    for col, run, tl, name, side in zip(st.columns(2, gap="medium"), runs, tls, names, "ab", strict=True):
-        i = tl.frame_at(at)
-        epoch = tl.fractions[i] * run.config.epochs
-        col.markdown(f"**{name}** · snapshot {i + 1} of {len(tl.steps)} · step {tl.steps[i]:,} of "
-                     f"{tl.steps[-1]:,} · epoch {epoch:.3g} of {run.config.epochs:g}")  # fmt: skip
-        labels = np.asarray(run.labels)[tl.rows]
-        col.plotly_chart(_frame(root, run.id, i, "class", classes, labels, None, ()), theme=None,
-                         key=f"cmp_tl_frame_{side}", config={"displaylogo": False})  # fmt: skip
+    st.plotly_chart(_paired(root, runs[0].id, runs[1].id, names), theme=None, key="cmp_tl_movie",
+                    config={"displaylogo": False})  # fmt: skip
     same_images = np.array_equal(tls[0].rows, tls[1].rows)
-    series = [(name, tl.fractions, tl.measures) for name, tl in zip(names, tls, strict=True)]
-    st.plotly_chart(view.paired_measures_figure(series, tls[0].pixels if same_images else None, at), theme=None,
-                    key="cmp_tl_measures", config={"displaylogo": False})  # fmt: skip
     st.caption(
-        "The red line is the point of training shown above. "
+        "Drag the slider under the charts, or press Play. The red line marks the point of training shown above. "
         + (
             "The dashed line is the raw pixels on the same probe set."
             if same_images
             else "The runs' probe sets differ (different subsets), so no pixel reference is drawn."
         )
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _paired(root: str, id_a: str, id_b: str, names: tuple[str, str]):
+    """The two runs' movies side by side as one figure, on the share of training done."""
+    runs = [load_run(root, id_a), load_run(root, id_b)]
+    tls = [stored_timeline(r) for r in runs]
+    classes = class_names(runs[0].config.dataset)
+    return view.paired_movie(
+        [(name, tl, run.config.epochs) for name, tl, run in zip(names, tls, runs, strict=True)],
+        progress_points(*tls), bool(np.array_equal(tls[0].rows, tls[1].rows)),
+        [np.asarray(run.labels)[tl.rows] for run, tl in zip(runs, tls, strict=True)], classes,
+    )  # fmt: skip
 
 
 # ---- live frames while a run trains (the Train page) ------------------------------------------

@@ -7,18 +7,14 @@ test-artifacts/. Skipped, with the reason shown, when chromium or playwright is 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, free_port, wait_healthy
+from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, serve_app
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -41,28 +37,10 @@ except ImportError:  # pragma: no cover
     pytestmark.append(pytest.mark.skip(reason="the playwright package is not installed"))
 
 
-@contextlib.contextmanager
 def serve(runs: Path):
-    """`streamlit run app.py` on a free port over a runs folder; yields its URL."""
-    port = free_port()
-    log = open(runs.parent / f"streamlit-{runs.name}.log", "w")  # noqa: SIM115 — closed below
-    env = {**os.environ, "LAB_RUNS_DIR": str(runs), "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, timeout=60)  # on failure, see the log next to the runs folder
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """`streamlit run app.py` on a free port over a runs folder (lab.bench.browser.serve_app), its log
+    next to the runs folder; yields its URL."""
+    return serve_app(runs, runs.parent / f"streamlit-{runs.name}.log", timeout=60)
 
 
 @pytest.fixture(scope="module")

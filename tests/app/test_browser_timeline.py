@@ -1,15 +1,15 @@
 """The training timeline in a real browser (Debian's chromium via Playwright against `streamlit run
 app.py`): the Map page of a digits run with four snapshots draws the movie's last frame, and a move of
-the step slider draws another frame, with other points. Reuses test_browser.py's markers and skips;
-the timing of such moves against the 0.3 s target is `python -m lab bench-timeline --browser`."""
+the movie's own slider (Plotly's, in the chart: a click on its ticks) draws another frame, with
+other points. Reuses test_browser.py's markers and skips; the timing of such moves against the 0.3 s target is `python -m lab bench-timeline --browser`."""
 
 from __future__ import annotations
 
 import pytest
 from test_browser import ARTIFACTS, CHROMIUM_ARGS, pytestmark, sync_playwright  # noqa: F401
 
-from lab.bench.browser import CHROMIUM
-from lab.bench.browser_timeline import move_step, open_timeline, serve_app
+from lab.bench.browser import CHROMIUM, serve_app
+from lab.bench.browser_timeline import move_step, open_timeline
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def test_moving_the_step_slider_draws_another_frame(timeline_runs):
         try:
             last = open_timeline(page, url)
             assert last["title"].startswith("Snapshot 4 of 4"), last
-            _, before = move_step(page, "ArrowLeft")
-            _, earlier = move_step(page, "ArrowLeft")
+            _, before = move_step(page, -1)
+            _, earlier = move_step(page, -1)
             assert before["title"].startswith("Snapshot 3 of 4") and earlier["title"].startswith(
                 "Snapshot 2 of 4"
             )

@@ -1,8 +1,8 @@
 """AppTest for the training timeline (pages/ui/timeline.py): on the Map page, a tiny digits run with four
-snapshots gets its timeline from the worker, then the step slider picks a frame, Play steps through the
-frames and stops at the last, and the movie and measures download; a run without snapshots says how to
-record them instead of drawing an empty chart. On the Compare page, two runs of different lengths play
-on one axis of training progress; a run without snapshots says how to record them there too; a run
+snapshots gets its timeline from the worker as one chart holding every frame (its slider and Play run in
+the browser: tests/app/test_browser_timeline.py drives them), and the movie and measures download; a run without snapshots says how to
+record them instead of drawing an empty chart. On the Compare page, two runs of different lengths share
+one axis of training progress; a run without snapshots says how to record them there too; a run
 whose timeline is not computed yet gets it queued. On the Train page, a training job's live frames."""
 
 from __future__ import annotations
@@ -54,28 +54,28 @@ def _titles(at) -> str:
     return "\n".join(c.proto.spec for c in at.get("plotly_chart"))
 
 
+def _movie(at, key: str) -> dict:
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
 @pytest.mark.trains
-def test_the_timeline_plays_its_frames_with_the_current_step_marked(snapshot_env):
+def test_the_timeline_is_one_chart_that_holds_every_frame_with_the_current_step_marked(snapshot_env):
     at = page("map", run_picker=snapshot_env)
-    assert any(b.key == "tl_play" for b in at.button), texts(at)
-    steps = [int(o.split()[-1].replace(",", "")) for o in at.select_slider(key="tl_step").options]
-    assert len(steps) == 4 and at.select_slider(key="tl_step").value == steps[-1]
-    assert "Snapshot 4 of 4" in _titles(at) and "Training loss" in _titles(at) and "RLD" in _titles(at)
+    assert not at.exception and "Training timeline" in texts(at), texts(at)
+    spec = _movie(at, "tl_movie")
+    steps = [int(s["label"].replace(",", "")) for s in spec["layout"]["sliders"][0]["steps"]]
+    assert len(steps) == 4 and spec["layout"]["sliders"][0]["active"] == 3 and len(spec["frames"]) == 4
+    heads = [f["layout"]["annotations"][0]["text"] for f in spec["frames"]]
+    assert heads == [f"Snapshot {i + 1} of 4 · after step {s:,}" for i, s in enumerate(steps)]
+    assert "Training loss" in _titles(at) and "RLD" in _titles(at)
+    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    # the frames differ: the movie moves
+    assert spec["frames"][0]["data"][0]["x"] != spec["frames"][-1]["data"][0]["x"]
     assert {"Movie (.gif)", "Measures over training (.csv)"} <= {b.label for b in at.get("download_button")}
-
-    at.select_slider(key="tl_step").set_value(steps[0]).run()
-    assert not at.exception and "Snapshot 1 of 4" in _titles(at)
-
-    at.button(key="tl_play").click().run()  # plays from the shown frame: the first rerun shows the next
-    assert at.session_state["tl_playing"] and at.session_state["tl_step"] == steps[1]
-    assert at.button(key="tl_play").label == "Pause" and "Snapshot 2 of 4" in _titles(at)
-    for _ in range(3):  # the fragment's timer reruns it; AppTest reruns the page instead
-        at.run()
-    assert not at.exception
-    assert (
-        not at.session_state["tl_playing"] and at.session_state["tl_step"] == steps[-1]
-    )  # stopped at the end
-    assert at.button(key="tl_play").label == "Play"
+    assert "Drag the slider under the charts, or press Play" in texts(at)
 
 
 def test_a_run_without_snapshots_says_how_to_record_them(app_env):
@@ -89,7 +89,7 @@ def test_a_run_without_snapshots_says_how_to_record_them(app_env):
         and "--snapshots 8" in said
         and "Snapshots during training" in said
     )
-    assert not any(b.key == "tl_play" for b in at.button)
+    assert not any("tl_movie" in c.proto.id for c in at.get("plotly_chart"))
 
 
 @pytest.mark.trains
@@ -98,28 +98,19 @@ def test_two_runs_movies_play_side_by_side_on_one_axis_of_training_progress(snap
     at = page("compare", run_picker=a, cmp_left=a, cmp_right=b)
     assert not at.exception and "Training movies, side by side" in texts(at), texts(at)
     assert "fraction of training" in texts(at)
-    slider = at.select_slider(key="cmp_tl_at")
+    spec = _movie(at, "cmp_tl_movie")
     # 1 epoch of digits is 5 steps (snapshots after 1, 2, 4, 5), 2 epochs 10 (after 2, 5, 8, 10)
-    assert [float(o.split()[0].rstrip("%")) for o in slider.options] == [20, 40, 50, 80, 100]
-    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
-    assert len(frames) == 2 and all("Snapshot 4 of 4" in f for f in frames)
-
-    slider.set_value(0.4).run()  # the short run's second snapshot; the long run has none yet after its first
-    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
-    assert "Snapshot 2 of 4" in frames[0] and "Snapshot 1 of 4" in frames[1], frames
-    assert "step 2 of 5" in texts(at) and "step 2 of 10" in texts(at)
-    measures = next(c.proto.spec for c in at.get("plotly_chart") if "kNN accuracy" in c.proto.spec)
-    assert '"simclr' in measures and '"supervised' in measures  # both runs' lines, in one chart
-
-    at.button(key="cmp_tl_play").click().run()  # the next point of training, for both
-    assert at.session_state["cmp_tl_playing"] and at.session_state["cmp_tl_at"] == 0.5
-    frames = [c.proto.spec for c in at.get("plotly_chart") if "Snapshot" in c.proto.spec]
-    assert "Snapshot 2 of 4" in frames[0] and "Snapshot 2 of 4" in frames[1]
-    for _ in range(3):
-        at.run()
-    assert (
-        not at.exception and not at.session_state["cmp_tl_playing"] and at.session_state["cmp_tl_at"] == 1.0
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == ["20%", "40%", "50%", "80%", "100%"]
+    heads = [[a["text"] for a in f["layout"]["annotations"][:2]] for f in spec["frames"]]
+    assert all("snapshot 4 of 4" in h for h in heads[-1])
+    # at 40 %: the short run's second snapshot; the long run has none after its first yet
+    assert "snapshot 2 of 4 · step 2 of 5" in heads[1][0] and "snapshot 1 of 4 · step 2 of 10" in heads[1][1]
+    assert "snapshot 2 of 4" in heads[2][0] and "snapshot 2 of 4" in heads[2][1]  # 50 %: both second
+    names = [t.get("name") for t in spec["data"]]
+    assert any(n and n.startswith("simclr") for n in names) and any(
+        n and n.startswith("supervised") for n in names
     )
+    assert "kNN accuracy" in _titles(at)
 
 
 def test_compare_says_how_to_record_snapshots_for_runs_without_them(app_env):
@@ -128,7 +119,7 @@ def test_compare_says_how_to_record_snapshots_for_runs_without_them(app_env):
     said = texts(at)
     assert "Training movies, side by side" in said and "were trained without snapshots" in said
     assert "Snapshots during training" in said and "--snapshots 8" in said
-    assert not any(b.key == "cmp_tl_play" for b in at.button)
+    assert not any("cmp_tl_movie" in c.proto.id for c in at.get("plotly_chart"))
 
 
 @pytest.mark.trains
@@ -143,7 +134,7 @@ def test_a_partner_whose_timeline_is_missing_gets_it_queued_then_plays(snapshot_
     root, a, b = snapshot_root
     shutil.rmtree(Path(root) / b / "analysis" / "vtimeline-1")  # as if never computed
     at = page("compare", run_picker=a, cmp_left=a, cmp_right=b)
-    assert not at.exception and not any(bt.key == "cmp_tl_play" for bt in at.button)
+    assert not at.exception and not any("cmp_tl_movie" in c.proto.id for c in at.get("plotly_chart"))
     job = get_manager(root).job(f"{b}/timeline/backbone")
     assert job is not None and job.title.startswith("training timeline of supervised")  # queued by the page
     assert any("Started" in str(c.value) and "stored with the run" in str(c.value) for c in at.caption)
@@ -153,7 +144,7 @@ def test_a_partner_whose_timeline_is_missing_gets_it_queued_then_plays(snapshot_
         time.sleep(0.2)
     assert job.state == "done", job.error
     at.run()
-    assert any(bt.key == "cmp_tl_play" for bt in at.button)
+    assert any("cmp_tl_movie" in c.proto.id for c in at.get("plotly_chart"))
     assert stored_timeline(RunStore(root).load(b)) is not None
 
 

@@ -34,7 +34,6 @@ drawn in software on the same cores); the output names the compositing chromium 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -42,7 +41,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -134,30 +132,6 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None
             raise RuntimeError("the app exited before it answered; run it by hand to see why.")
         time.sleep(0.05)
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
-
-
-@contextlib.contextmanager
-def serve_app(runs: Path, log_path: Path, timeout: float = 120):
-    """`streamlit run app.py` on a free localhost port over a runs folder, its output in log_path;
-    yields its URL."""
-    port = free_port()
-    env = {**os.environ, "LAB_RUNS_DIR": str(runs), "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba")}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_healthy(url, proc, timeout=timeout)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _click(page, trace: int) -> float:

@@ -19,7 +19,8 @@ import statistics
 import time
 from pathlib import Path
 
-from lab.bench.browser import CHROMIUM, CHROMIUM_ARGS, serve_app
+from lab.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from lab.bench.serve import serve_app
 
 TARGET_S = 0.3
 PAUSE_S = 0.5  # between two moves

@@ -84,83 +84,13 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
     annotation_of = {n: k for k, n in enumerate(order)}  # slot -> index of its title among the annotations
     moving: list[int] = []  # the traces each frame replaces, in the order of frame_data's items
 
-    def frame_data(k: int) -> list[dict]:
-        out = []
-        for panel in panels:
-            pts = np.round(panel.xy[panel.shown[k]].astype(np.float64), 3)
-            for c in _present(panel):
-                rows_c = np.flatnonzero(np.asarray(panel.labels) == c)
-                out.append(dict(type="scattergl", x=pts[rows_c, 0], y=pts[rows_c, 1]))
-            nb = [int(j) for j in panel.neighbours]
-            if nb:
-                out.append(dict(type="scatter", x=pts[nb, 0], y=pts[nb, 1]))
-            if panel.selected is not None:
-                out.append(dict(type="scatter", x=[pts[panel.selected, 0]], y=[pts[panel.selected, 1]]))
-        for _curve in curves:
-            out.append(dict(type="scatter", x=[points[k], points[k]]))
-        return out
-
-    first = frame_data(start)
+    first = _frame_data(panels, curves, points, start)
     item = iter(first)
     for n, panel in enumerate(panels):
-        r, c, *_ = slots[n]
-        legend = n == 0
-        for cls in _present(panel):
-            d = next(item)
-            moving.append(len(fig.data))
-            fig.add_trace(go.Scattergl(x=d["x"], y=d["y"], mode="markers", name=str(panel.names[cls]),
-                                       legendgroup=f"class {cls}", showlegend=legend, hoverinfo="skip",
-                                       marker=dict(size=4, color=PALETTE[cls % len(PALETTE)], opacity=0.75)),
-                          row=r, col=c)  # fmt: skip
-        if panel.neighbours:
-            d = next(item)
-            moving.append(len(fig.data))
-            fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="markers", name="neighbours", hoverinfo="skip",
-                                     legendgroup="neighbours", showlegend=legend,
-                                     marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.2, color="#31333f"))),
-                          row=r, col=c)  # fmt: skip
-        if panel.selected is not None:
-            d = next(item)
-            moving.append(len(fig.data))
-            fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="markers", name="selected", hoverinfo="skip",
-                                     legendgroup="selected", showlegend=legend,
-                                     marker=dict(size=18, symbol="star", color="black", line=dict(width=2, color="white"))),
-                          row=r, col=c)  # fmt: skip
-        lim = float(np.abs(panel.xy).max()) * 1.05
-        axis = dict(visible=False, range=[-lim, lim], autorange=False, fixedrange=False)
-        fig.update_xaxes(axis, row=r, col=c)
-        fig.update_yaxes(axis, row=r, col=c)
-        anchor = fig.get_subplot(r, c)
-        fig.update_yaxes(scaleanchor=anchor.xaxis.plotly_name.replace("axis", ""), row=r, col=c)
-    named = set()
+        _add_panel(fig, panel, slots[n][:2], n == 0, item, moving)
+    named: set = set()
     for n, curve in enumerate(curves):
-        r, c, *_ = slots[len(panels) + n]
-        values = [float(v) for *_, y, _ in curve.lines for v in y if np.isfinite(v)]
-        if curve.reference is not None and np.isfinite(curve.reference):
-            values.append(float(curve.reference))
-        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-        pad = 0.08 * (hi - lo) or 0.05 * (abs(hi) or 1.0)
-        lo, hi = lo - pad, hi + pad
-        for name, x, y, colour in curve.lines:
-            fig.add_trace(go.Scatter(x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
-                                     mode="lines+markers" if len(x) <= 64 else "lines", name=name,
-                                     line=dict(color=colour, width=2 if len(x) <= 64 else 1.5),
-                                     marker=dict(size=5), showlegend=bool(name) and name not in named,
-                                     legendgroup=f"run {name}",
-                                     hovertemplate=f"{name} {x_hover}<br>%{{y:.4g}}<extra></extra>"),
-                          row=r, col=c)  # fmt: skip
-            named.add(name)
-        if curve.reference is not None:
-            fig.add_hline(y=curve.reference, line=dict(color="#7f7f7f", dash="dash", width=1), row=r, col=c)
-        for t in curve.ticks:
-            fig.add_vline(x=t, line=dict(color="rgba(49, 51, 63, 0.15)", width=1), row=r, col=c)
-        moving.append(len(fig.data))
-        fig.add_trace(go.Scatter(x=[points[start]] * 2, y=[lo, hi], mode="lines", line=dict(color=MARK, width=2),
-                                 hoverinfo="skip", showlegend=False), row=r, col=c)  # fmt: skip
-        fig.update_yaxes(range=[lo, hi], autorange=False, row=r, col=c)
-        fig.update_xaxes(
-            ticksuffix=x_suffix, title=dict(text=curve.x_title) if curve.x_title else None, row=r, col=c
-        )
+        _add_curve(fig, curve, slots[len(panels) + n][:2], named, moving, points[start], x_hover, x_suffix)
     annotations = [a.to_plotly_json() for a in fig.layout.annotations]
 
     def frame_annotations(k: int) -> list[dict]:
@@ -170,16 +100,109 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
         return out
 
     names = [f"f{k}" for k in range(len(points))]
-    fig.frames = [go.Frame(name=names[k], traces=moving, data=frame_data(k) if k != start else first,
-                           layout=dict(annotations=frame_annotations(k))) for k in range(len(points))]  # fmt: skip
+    fig.frames = [go.Frame(name=names[k], traces=moving, layout=dict(annotations=frame_annotations(k)),
+                           data=_frame_data(panels, curves, points, k) if k != start else first)
+                  for k in range(len(points))]  # fmt: skip
     fig.update_annotations(font=dict(family=FONT, size=13))
+    height = (170 * rows + 220) if single else (190 * (rows - 1) + 460 + 220)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=90, b=120), uirevision="timeline",
+                      legend=dict(orientation="h", yref="container", y=1, yanchor="top", x=0, itemsizing="constant"),
+                      **_controls(names, point_labels, start, prefix))  # fmt: skip
+    return chart(fig)
+
+
+def _frame_data(panels, curves, points, k: int) -> list[dict]:
+    """What frame k changes, in the order of the moving traces: each panel's points per label, its
+    neighbours' rings and its selected star, then each curve's mark."""
+    out = []
+    for panel in panels:
+        pts = np.round(panel.xy[panel.shown[k]].astype(np.float64), 3)
+        for c in _present(panel):
+            rows_c = np.flatnonzero(np.asarray(panel.labels) == c)
+            out.append(dict(type="scattergl", x=pts[rows_c, 0], y=pts[rows_c, 1]))
+        nb = [int(j) for j in panel.neighbours]
+        if nb:
+            out.append(dict(type="scatter", x=pts[nb, 0], y=pts[nb, 1]))
+        if panel.selected is not None:
+            out.append(dict(type="scatter", x=[pts[panel.selected, 0]], y=[pts[panel.selected, 1]]))
+    for _curve in curves:
+        out.append(dict(type="scatter", x=[points[k], points[k]]))
+    return out
+
+
+def _add_panel(fig, panel: MoviePanel, at: tuple[int, int], legend: bool, item, moving: list[int]) -> None:
+    """A movie panel's traces at subplot `at` from the first frame's data (`item`, an iterator), their
+    indices appended to `moving`; its axes fixed to the panel's one scale."""
+    r, c = at
+    for cls in _present(panel):
+        d = next(item)
+        moving.append(len(fig.data))
+        fig.add_trace(go.Scattergl(x=d["x"], y=d["y"], mode="markers", name=str(panel.names[cls]),
+                                   legendgroup=f"class {cls}", showlegend=legend, hoverinfo="skip",
+                                   marker=dict(size=4, color=PALETTE[cls % len(PALETTE)], opacity=0.75)),
+                      row=r, col=c)  # fmt: skip
+    if panel.neighbours:
+        d = next(item)
+        moving.append(len(fig.data))
+        fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="markers", name="neighbours", hoverinfo="skip",
+                                 legendgroup="neighbours", showlegend=legend,
+                                 marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.2, color="#31333f"))),
+                      row=r, col=c)  # fmt: skip
+    if panel.selected is not None:
+        d = next(item)
+        moving.append(len(fig.data))
+        fig.add_trace(go.Scatter(x=d["x"], y=d["y"], mode="markers", name="selected", hoverinfo="skip",
+                                 legendgroup="selected", showlegend=legend,
+                                 marker=dict(size=18, symbol="star", color="black", line=dict(width=2, color="white"))),
+                      row=r, col=c)  # fmt: skip
+    lim = float(np.abs(panel.xy).max()) * 1.05
+    axis = dict(visible=False, range=[-lim, lim], autorange=False, fixedrange=False)
+    fig.update_xaxes(axis, row=r, col=c)
+    fig.update_yaxes(axis, row=r, col=c)
+    anchor = fig.get_subplot(r, c)
+    fig.update_yaxes(scaleanchor=anchor.xaxis.plotly_name.replace("axis", ""), row=r, col=c)
+
+
+def _add_curve(fig, curve: CurvePanel, at: tuple[int, int], named: set, moving: list[int], mark: float,
+               x_hover: str, x_suffix: str) -> None:  # fmt: skip
+    """A curve panel at subplot `at`: its lines (a name in the legend once, `named`), the pixels dashed,
+    the ticks faint, the red mark at x = `mark` (a moving trace, its index appended to `moving`) across
+    the panel's fixed y range."""
+    r, c = at
+    values = [float(v) for *_, y, _ in curve.lines for v in y if np.isfinite(v)]
+    if curve.reference is not None and np.isfinite(curve.reference):
+        values.append(float(curve.reference))
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = 0.08 * (hi - lo) or 0.05 * (abs(hi) or 1.0)
+    lo, hi = lo - pad, hi + pad
+    for name, x, y, colour in curve.lines:
+        fig.add_trace(go.Scatter(x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
+                                 mode="lines+markers" if len(x) <= 64 else "lines", name=name,
+                                 line=dict(color=colour, width=2 if len(x) <= 64 else 1.5),
+                                 marker=dict(size=5), showlegend=bool(name) and name not in named,
+                                 legendgroup=f"run {name}",
+                                 hovertemplate=f"{name} {x_hover}<br>%{{y:.4g}}<extra></extra>"),
+                      row=r, col=c)  # fmt: skip
+        named.add(name)
+    if curve.reference is not None:
+        fig.add_hline(y=curve.reference, line=dict(color="#7f7f7f", dash="dash", width=1), row=r, col=c)
+    for t in curve.ticks:
+        fig.add_vline(x=t, line=dict(color="rgba(49, 51, 63, 0.15)", width=1), row=r, col=c)
+    moving.append(len(fig.data))
+    fig.add_trace(go.Scatter(x=[mark] * 2, y=[lo, hi], mode="lines", line=dict(color=MARK, width=2),
+                             hoverinfo="skip", showlegend=False), row=r, col=c)  # fmt: skip
+    fig.update_yaxes(range=[lo, hi], autorange=False, row=r, col=c)
+    fig.update_xaxes(
+        ticksuffix=x_suffix, title=dict(text=curve.x_title) if curve.x_title else None, row=r, col=c
+    )
+
+
+def _controls(names: list[str], point_labels: list[str], start: int, prefix: str) -> dict:
+    """The layout's slider (one animate step per frame) and Play / Pause buttons, Plotly's own."""
     go_to = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     play = dict(fromcurrent=True, frame=dict(duration=int(PLAY_FRAME_S * 1000), redraw=True),
                 transition=dict(duration=0), mode="immediate")  # fmt: skip
-    height = (170 * rows + 220) if single else (190 * (rows - 1) + 460 + 220)
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=90, b=120), uirevision="timeline",
-        legend=dict(orientation="h", yref="container", y=1, yanchor="top", x=0, itemsizing="constant"),
+    return dict(
         sliders=[dict(active=start, x=0.16, len=0.84, y=0, yanchor="top", pad=dict(t=60, b=0),
                       currentvalue=dict(prefix=prefix, font=dict(size=14, color="#31333f")),
                       steps=[dict(method="animate", label=lab, args=[[nm], go_to]) for nm, lab in zip(names, point_labels, strict=True)])],
@@ -188,7 +211,6 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate", args=[[None], go_to])])],
     )  # fmt: skip
-    return chart(fig)
 
 
 PLAY_FRAME_S = 0.8  # seconds per frame while the movie plays

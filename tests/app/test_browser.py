@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS, serve_app
+from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS
+from lab.bench.serve import serve_app
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from test_browser import ARTIFACTS, CHROMIUM_ARGS, pytestmark, sync_playwright  # noqa: F401
 
-from lab.bench.browser import CHROMIUM, serve_app
+from lab.bench.browser import CHROMIUM
 from lab.bench.browser_timeline import move_step, open_timeline
+from lab.bench.serve import serve_app
 
 
 @pytest.fixture(scope="module")

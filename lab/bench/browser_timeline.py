@@ -1,8 +1,8 @@
 """The training timeline in a real browser: how long a move of the Map page's step slider takes to redraw
-the movie's frame (target 0.3 s). The slider is Plotly's own, in the movie chart (lab.view.timeline), so
-a move is drawn in the browser with no round trip to the server. `python -m lab bench-timeline --browser` runs it after the timeline is
-stored; tests/app/test_browser_timeline.py uses the same helpers to check that two different frames are
-drawn.
+the movie's frame (target 0.3 s). The slider is Plotly's own, in the movie chart (lab.view.timeline),
+so a move is drawn in the browser with no round trip to the server. `python -m lab bench-timeline
+--browser` runs it after the timeline is stored; tests/app/test_browser_timeline.py uses the same
+helpers to check that two different frames are drawn.
 
 Serves `streamlit run app.py` over a runs folder, opens the Map page of its newest run in Debian's
 chromium (Playwright, headless), waits until the map, the timeline's frame and the cross-class pairs
@@ -25,18 +25,19 @@ from lab.bench.serve import serve_app
 TARGET_S = 0.3
 PAUSE_S = 0.5  # between two moves
 
-# The timeline's movie chart: the plotly chart whose first annotation reads "Snapshot i of S ..."
-# (lab.view.timeline.timeline_movie); its heading, the first points of its first trace and its slider's
-# active step.
-FRAME_JS = """() => {
-  const head = g => ((g._fullLayout && g._fullLayout.annotations) || []).map(a => a.text || '')
+# The timeline's movie chart: the plotly chart with an annotation reading "Snapshot i of S ..."
+# (lab.view.timeline.timeline_movie), and that heading.
+MOVIE_JS = """const head = g => ((g._fullLayout && g._fullLayout.annotations) || []).map(a => a.text || '')
     .find(t => /^Snapshot /.test(t));
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => head(g));
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => head(g));"""
+# The movie's heading, the first points of its first trace and its slider's active step.
+FRAME_JS = f"""() => {{
+  {MOVIE_JS}
   if (!gd) return null;
   const t = gd._fullData[0];
-  return {title: head(gd), points: t ? Array.from(t.x.slice(0, 8)).join(',') : '',
-          active: gd._fullLayout.sliders[0].active, steps: gd._fullLayout.sliders[0].steps.length};
-}"""
+  return {{title: head(gd), points: t ? Array.from(t.x.slice(0, 8)).join(',') : '',
+          active: gd._fullLayout.sliders[0].active, steps: gd._fullLayout.sliders[0].steps.length}};
+}}"""
 # Remembers when a mouse button goes down, for the page-side timing of the next redraw.
 PRESS_JS = (
     """document.addEventListener('mousedown', () => { window.__labPressAt = performance.now(); }, true);"""
@@ -53,14 +54,13 @@ REDRAWN_JS = f"""(before) => new Promise(resolve => {{
   check();
 }})"""
 # The centre of the movie's slider tick k, in page coordinates.
-TICK_JS = """(k) => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullLayout.sliders
-    && g._fullLayout.sliders.length && (g._fullLayout.annotations || []).some(a => /^Snapshot /.test(a.text || '')));
+TICK_JS = f"""(k) => {{
+  {MOVIE_JS}
   const tick = gd.querySelectorAll('.slider-container .slider-tick-rect')[k];
   const rail = gd.querySelector('.slider-container .slider-rail-rect');
   const t = tick.getBoundingClientRect(), r = rail.getBoundingClientRect();
-  return {x: t.left + t.width / 2, y: r.top + r.height / 2};
-}"""
+  return {{x: t.left + t.width / 2, y: r.top + r.height / 2}};
+}}"""
 
 
 def open_timeline(page, url: str) -> dict:

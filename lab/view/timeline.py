@@ -84,7 +84,8 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
     annotation_of = {n: k for k, n in enumerate(order)}  # slot -> index of its title among the annotations
     moving: list[int] = []  # the traces each frame replaces, in the order of frame_data's items
 
-    first = _frame_data(panels, curves, points, start)
+    groups = [_groups(panel) for panel in panels]
+    first = _frame_data(panels, groups, len(curves), points, start)
     item = iter(first)
     for n, panel in enumerate(panels):
         _add_panel(fig, panel, slots[n][:2], n == 0, item, moving)
@@ -101,7 +102,7 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
 
     names = [f"f{k}" for k in range(len(points))]
     fig.frames = [go.Frame(name=names[k], traces=moving, layout=dict(annotations=frame_annotations(k)),
-                           data=_frame_data(panels, curves, points, k) if k != start else first)
+                           data=_frame_data(panels, groups, len(curves), points, k) if k != start else first)
                   for k in range(len(points))]  # fmt: skip
     fig.update_annotations(font=dict(family=FONT, size=13))
     height = (170 * rows + 220) if single else (190 * (rows - 1) + 460 + 220)
@@ -111,22 +112,20 @@ def movie_figure(panels: list[MoviePanel], curves: list[CurvePanel], points: lis
     return chart(fig)
 
 
-def _frame_data(panels, curves, points, k: int) -> list[dict]:
+def _frame_data(panels, groups, n_curves: int, points, k: int) -> list[dict]:
     """What frame k changes, in the order of the moving traces: each panel's points per label, its
     neighbours' rings and its selected star, then each curve's mark."""
     out = []
-    for panel in panels:
+    for panel, rows_of in zip(panels, groups, strict=True):
         pts = np.round(panel.xy[panel.shown[k]].astype(np.float64), 3)
-        for c in _present(panel):
-            rows_c = np.flatnonzero(np.asarray(panel.labels) == c)
+        for rows_c in rows_of.values():
             out.append(dict(type="scattergl", x=pts[rows_c, 0], y=pts[rows_c, 1]))
         nb = [int(j) for j in panel.neighbours]
         if nb:
             out.append(dict(type="scatter", x=pts[nb, 0], y=pts[nb, 1]))
         if panel.selected is not None:
             out.append(dict(type="scatter", x=[pts[panel.selected, 0]], y=[pts[panel.selected, 1]]))
-    for _curve in curves:
-        out.append(dict(type="scatter", x=[points[k], points[k]]))
+    out += [dict(type="scatter", x=[points[k], points[k]]) for _ in range(n_curves)]
     return out
 
 
@@ -134,7 +133,7 @@ def _add_panel(fig, panel: MoviePanel, at: tuple[int, int], legend: bool, item, 
     """A movie panel's traces at subplot `at` from the first frame's data (`item`, an iterator), their
     indices appended to `moving`; its axes fixed to the panel's one scale."""
     r, c = at
-    for cls in _present(panel):
+    for cls in _groups(panel):
         d = next(item)
         moving.append(len(fig.data))
         fig.add_trace(go.Scattergl(x=d["x"], y=d["y"], mode="markers", name=str(panel.names[cls]),
@@ -216,10 +215,10 @@ def _controls(names: list[str], point_labels: list[str], start: int, prefix: str
 PLAY_FRAME_S = 0.8  # seconds per frame while the movie plays
 
 
-def _present(panel: MoviePanel) -> list[int]:
-    """The label values that have points, in order: one trace each."""
+def _groups(panel: MoviePanel) -> dict[int, np.ndarray]:
+    """The rows of each label value that has points, in label order: one trace each."""
     labels = np.asarray(panel.labels)
-    return [c for c in range(len(panel.names)) if np.any(labels == c)]
+    return {c: rows for c in range(len(panel.names)) if len(rows := np.flatnonzero(labels == c))}
 
 
 def _slots(n_panels: int, n_curves: int, single: bool) -> list[tuple[int, int, int, int]]:

@@ -5,7 +5,7 @@ import datetime
 import streamlit as st
 
 from lab.core.augment import describe_strength, preview_views
-from lab.core.config import TrainConfig, default_epochs
+from lab.core.config import DEFAULT_BUDGET_S, TrainConfig, default_budget, default_epochs
 from lab.core.data import FASHION_HOWTO, class_examples, get_dataset_spec, load_dataset
 from lab.core.device import default_run_duration, pick_device
 from lab.core.methods import all_methods
@@ -195,18 +195,21 @@ with left:
                 if q.shown_when == (p.name, params[p.name]):
                     params[q.name] = param_widget(q, qkey, dataset)
     c1, c2, c3 = st.columns(3)
-    # Each dataset (and method: supervised sees one view per image, so it runs 3 epochs) has its own
+    # Each dataset (and method: supervised sees one view per image, so it runs more epochs) has its own
     # defaults, passed as the inputs' values under keys of their own rather than written into
     # st.session_state: a rerun that interrupted a first run once left such seeded inputs showing
     # their minimum in the browser while the page computed with the seeded values.
     d = state.default_train_config(dataset)
     default_ep = float(default_epochs(method, dataset))
-    length = st.segmented_control("Train for", ["epochs", "a time budget"], default="epochs", key="t_length",
+    budget_default = default_budget(dataset)
+    length = st.segmented_control("Train for", ["epochs", "a time budget"], key=f"t_length-{dataset}",
+                                  default="a time budget" if budget_default else "epochs",
                                   help="A time budget measures this machine's speed for the config once (a few "
                                        "seconds) and trains the epochs that fit; the run records them.")  # fmt: skip
     budget_s = None
     if length == "a time budget":
-        budget_s = float(c1.number_input("Budget (seconds)", 1, 3600, 60, step=10, key="t_budget_s"))
+        start_s = int(budget_default or DEFAULT_BUDGET_S)
+        budget_s = float(c1.number_input("Budget (seconds)", 1, 3600, start_s, step=10, key="t_budget_s"))
         epochs = default_ep  # replaced by the epochs the budget resolves to (below)
     else:
         epochs = c1.number_input(

@@ -5,7 +5,7 @@ pixels, and the subclass probe over training. Numbers come from lab.papers.xue20
 import plotly.graph_objects as go
 import streamlit as st
 
-from lab.core.config import TrainConfig, default_epochs
+from lab.core.config import TrainConfig, default_epochs, protocol_config
 from lab.core.methods import ALPHA
 from lab.papers.xue2023 import jobs
 from lab.papers.xue2023.constants import CITATION, COMPARED_METHODS, SNAPSHOTS, TITLE
@@ -40,7 +40,12 @@ dataset = c1.selectbox("Dataset", choices, key="xm_dataset",
 subset = c2.number_input("Training images", 200, 60_000, 10_000 if dataset != "digits" else 1_000, step=1000,
                          key=f"xm_subset-{dataset}")  # fmt: skip
 epochs = c3.number_input(
-    "Epochs", 0.1, 50.0, float(default_epochs("simclr", dataset)), step=0.5, key=f"xm_ep-{dataset}"
+    "Epochs",
+    0.1,
+    50.0,
+    float(default_epochs("simclr", dataset, protocol=True)),
+    step=0.5,
+    key=f"xm_ep-{dataset}",
 )
 seed = c4.number_input("Seed", 0, 10_000, 0, key="xm_seed")
 c1, c2 = st.columns(2)
@@ -54,8 +59,8 @@ if dataset == "digit-on-fashion-mnist":
 
 def config(method: str) -> TrainConfig:
     params = {"alpha": alpha} if method == "joint" else {}
-    return TrainConfig(dataset=dataset, subset=int(subset), method=method, epochs=float(epochs), seed=int(seed),
-                       snapshots=SNAPSHOTS, **params, **extra)  # fmt: skip
+    return protocol_config(dataset=dataset, subset=int(subset), method=method, epochs=float(epochs), seed=int(seed),
+                           snapshots=SNAPSHOTS, **params, **extra)  # fmt: skip
 
 
 try:

@@ -208,12 +208,17 @@ def main(args) -> int:
     amp = device.type == "cuda"
     print(f"SSL Lab benchmark on {device} ({torch.get_num_threads()} torch threads), data: {ds.describe()}")
     print(
-        f"default encoder: cnn-16, SimCLR, batch {batch}, strength 0.6; {seconds:.0f} s timed per pipeline\n"
+        f"encoder cnn-16, SimCLR, batch {batch}, strength 0.6 (fixed, so that figures compare across versions; "
+        f"the paper protocols' recipe); {seconds:.0f} s timed per pipeline\n"
     )
 
     def fresh_model():
         torch.manual_seed(0)
-        return build_model(TrainConfig(dataset=ds.name), ds).to(device).to(memory_format=torch.channels_last)
+        return (
+            build_model(TrainConfig(dataset=ds.name, width=16), ds)
+            .to(device)
+            .to(memory_format=torch.channels_last)
+        )
 
     peak_dtype = torch.bfloat16 if amp else torch.float32
     peak = matmul_peak_gflops(device, dtype=peak_dtype)

@@ -118,7 +118,8 @@ class Method:
         raise KeyError(name)
 
 
-TEMPERATURE = Param("temperature", 0.5, "Softmax temperature of the contrastive loss.", "[P]", low=0.0,
+# T = 0.2: issue 23's recipe search (docs/performance.md); the paper protocols pin 0.5 (PROTOCOL_RECIPE)
+TEMPERATURE = Param("temperature", 0.2, "Softmax temperature of the contrastive loss.", "[P, default L]", low=0.0,
                     low_open=True, step=0.05, ui_range=(0.05, 1.0), label="Temperature T")  # fmt: skip
 ALPHA = Param("alpha", 0.5, "Weight of SupCon in the joint loss: 0 = SimCLR, 1 = SupCon.", "[L]", low=0.0,
               high=1.0, step=0.05, label="Alpha (weight of SupCon)")  # fmt: skip

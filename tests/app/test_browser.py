@@ -16,6 +16,7 @@ import pytest
 
 from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS
 from lab.bench.serve import serve_app
+from lab.core.config import TrainConfig, default_epochs
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -90,18 +91,24 @@ def test_train_digits_open_the_map_click_a_point_see_its_neighbours(app_url):
             # the form shows the values the page computes with (a rerun that interrupted the first
             # run once left the inputs at their minimum: see pages/ui/charts.screen_probe)
             page.wait_for_timeout(1000)
-            steps = re.search(
-                r"about ([\d,]+) steps of (\d+) images", page.inner_text('[data-testid="stMain"]')
-            )
-            assert steps, "the Train page says how long the default trains"
-            assert page.get_by_label("Batch size", exact=True).input_value() == steps.group(2)
-            assert float(page.get_by_label("Epochs", exact=True).input_value()) > 0.1
+            # Fashion-MNIST trains for a time budget by default (lab.core.config.default_budget)
+            budget = re.search(r"A (\d+)-s budget", page.inner_text('[data-testid="stMain"]'))
+            assert budget, "the Train page says the default trains for a time budget"
+            assert page.get_by_label("Budget (seconds)", exact=True).input_value() == budget.group(1)
+            assert page.get_by_label("Batch size", exact=True).input_value() == str(TrainConfig().batch_size)
 
             page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
             page.get_by_role("option", name="digits").click()
-            # Wait until the rerun has applied digits' defaults (5 epochs: 25 steps of 256 images);
-            # a click before that would submit the previous epochs (seen under load).
-            page.get_by_text("about 25 steps of 256 images").wait_for()
+            # Wait until the rerun has applied digits' defaults (epochs, not a budget); a click before
+            # that would submit the previous settings (seen under load).
+            page.get_by_text(re.compile(r"about [\d,]+ steps of \d+ images")).wait_for()
+            steps = re.search(
+                r"about ([\d,]+) steps of (\d+) images", page.inner_text('[data-testid="stMain"]')
+            )
+            assert page.get_by_label("Batch size", exact=True).input_value() == steps.group(2)
+            assert float(page.get_by_label("Epochs", exact=True).input_value()) == default_epochs(
+                "simclr", "digits"
+            )
             page.get_by_role("button", name="Start training").click()
             started = time.perf_counter()
             page.get_by_text("Trained and stored").wait_for(timeout=150_000)

@@ -12,7 +12,7 @@ def _widget(elements, label: str):
 
 
 def _budget_page(seconds: int):
-    at = page("train", t_length="a time budget")
+    at = page("train", **{"t_length-digits": "a time budget"})
     _widget(at.selectbox, "Dataset").set_value("digits").run()
     _widget(at.number_input, "Budget (seconds)").set_value(seconds).run()
     assert not at.exception

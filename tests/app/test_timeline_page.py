@@ -14,9 +14,9 @@ from app_helpers import REPO, page, texts
 
 from lab.core.config import TrainConfig
 
-SNAP_CFG = TrainConfig(dataset="digits", epochs=1, snapshots=4)
+SNAP_CFG = TrainConfig(dataset="digits", epochs=1, batch_size=256, snapshots=4)
 # the Compare page's partner: another method, twice the steps, so its snapshots fall at other shares
-PARTNER_CFG = TrainConfig(dataset="digits", method="supervised", epochs=2, snapshots=4)
+PARTNER_CFG = TrainConfig(dataset="digits", method="supervised", epochs=2, batch_size=256, snapshots=4)
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from lab.core.config import TrainConfig
 
 
 def test_set_changes_simclr_only_and_types_values():
-    sets = parse_sets(["batch_size=64", "temperature=0.2", "subset=1000"])
+    sets = parse_sets(["batch_size=128", "temperature=0.3", "subset=1000"])
     simclr = _config("simclr", 2, sets)
-    assert (simclr.batch_size, simclr.param("temperature"), simclr.subset, simclr.seed) == (64, 0.2, 1000, 2)
-    assert _config("supervised", 2, sets).batch_size == TrainConfig(method="supervised").batch_size != 64
+    assert (simclr.batch_size, simclr.param("temperature"), simclr.subset, simclr.seed) == (128, 0.3, 1000, 2)
+    assert _config("supervised", 2, sets).batch_size == TrainConfig(method="supervised").batch_size != 128
 
 
 @pytest.mark.parametrize(

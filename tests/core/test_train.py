@@ -16,7 +16,8 @@ def test_tiny_simclr_run_beats_chance_by_a_wide_margin(tiny_run):
     assert m["knn_acc"] > 0.6 and m["linear_acc"] > 0.6  # chance is 0.10
     assert m["pixels"]["knn_acc"] > 0.9  # the baseline is computed in the same store
     assert m["n_test"] == len(tiny_run.labels[tiny_run.is_test])
-    assert tiny_run.features().shape == (1797, 128) and tiny_run.features("projector").shape == (1797, 128)
+    assert tiny_run.features().shape == (1797, 8 * tiny_run.config.width)  # the backbone's width * 8
+    assert tiny_run.features("projector").shape == (1797, 128)
     assert np.isfinite(tiny_run.losses).all() and len(tiny_run.losses) == m["steps"]
 
 

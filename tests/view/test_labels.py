@@ -31,8 +31,8 @@ def test_the_default_config_reads_method_dataset_p_and_its_score():
 
 
 def test_settings_a_user_changed_are_shown():
-    label = run_label(Named(TrainConfig(aug_strength=0.3, subset=2000, temperature=0.2, seed=4)), score=False)
-    assert label == "simclr · fashion · p=128 · 2,000 imgs · s=0.3 · seed 4 · T=0.2"
+    label = run_label(Named(TrainConfig(aug_strength=0.3, subset=2000, temperature=0.5, seed=4)), score=False)
+    assert label == "simclr · fashion · p=128 · 2,000 imgs · s=0.3 · seed 4 · T=0.5"
 
 
 def test_two_runs_that_differ_only_in_seed_read_differently():

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.papers.reports import save_report
 from lab.papers.sag2025.analysis import run_structure
 from lab.papers.sag2025.claims import judge_claims
@@ -34,7 +34,7 @@ class Scale:
     """How much is trained: the full command or --quick [L]."""
 
     subset: int | None  # training images (None = all)
-    epochs: float | None  # None = TrainConfig's default
+    epochs: float | None  # None = the protocol's default (lab.core.config.default_epochs)
     batch_size: int
 
 
@@ -43,10 +43,10 @@ QUICK = Scale(subset=10_000, epochs=2.0, batch_size=SAG_BATCH)
 
 
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
-    """VICReg and SAG-VICReg with the same settings: TrainConfig's defaults at batch 512."""
+    """VICReg and SAG-VICReg with the same settings: the protocol recipe (lab.core.config.PROTOCOL_RECIPE) at batch 512."""
     scale = QUICK if quick else FULL
     extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {m: TrainConfig(dataset=dataset, method=m, subset=scale.subset, batch_size=scale.batch_size, **extra)
+    return {m: protocol_config(dataset=dataset, method=m, subset=scale.subset, batch_size=scale.batch_size, **extra)
             for m in METHODS}  # fmt: skip
 
 

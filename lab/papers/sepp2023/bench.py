@@ -53,7 +53,7 @@ def _mine_both(x: np.ndarray, k: int, quantile: float, mutual: bool, order: tupl
 def _vicreg_step(steps: int) -> tuple[float, int]:
     """(median seconds of one vicreg training step after 3 warm-up steps, the batch: the lab's default)."""
     from lab.bench.steps import method_stepper
-    from lab.core.config import TrainConfig
+    from lab.core.config import PROTOCOL_RECIPE
     from lab.core.data import DatasetUnavailable, load_dataset
     from lab.core.device import pick_device
 
@@ -61,7 +61,7 @@ def _vicreg_step(steps: int) -> tuple[float, int]:
         ds = load_dataset("fashion-mnist")
     except (DatasetUnavailable, OSError, ValueError):
         ds = load_dataset("digits")
-    batch = TrainConfig().batch_size
+    batch = PROTOCOL_RECIPE["batch_size"]  # the batch of the protocol's runs
     step = method_stepper("vicreg", ds, batch, pick_device("auto"))
     return statistics.median([step() for _ in range(3 + steps)][3:]), batch
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.papers.reports import save_report
 from lab.papers.sepp2023.claims import judge_claims
 from lab.papers.sepp2023.constants import CITE, KEY
@@ -44,11 +44,11 @@ QUICK = Scale(subset=10_000, epochs=2.0)
 
 
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
-    """SimCLR and the four SePP-SimCLR runs, TrainConfig's defaults otherwise (the simclr sampler is the
+    """SimCLR and the four SePP-SimCLR runs, the protocol recipe otherwise (lab.core.config.PROTOCOL_RECIPE) (the simclr sampler is the
     first run itself: lab.papers.sepp2023.samplers.sampler_config)."""
     scale = QUICK if quick else FULL
     extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {name: TrainConfig(dataset=dataset, method=method, subset=scale.subset, **extra,
+    return {name: protocol_config(dataset=dataset, method=method, subset=scale.subset, **extra,
                               **({"sepp_sampler": sampler} if sampler else {}))
             for name, (method, sampler) in RUNS.items()}  # fmt: skip
 

@@ -128,16 +128,16 @@ def bench_probes(run) -> None:
 
 def bench_sweep(store, quick: bool) -> dict:
     """The sweep's estimate, then the sweep (--quick: SimCLR at two sizes, one epoch); {(method, p): id}."""
-    from lab.core.config import TrainConfig
+    from lab.core.config import protocol_config
     from lab.sweep.grid import Sweep, plan
     from lab.sweep.runner import run_sweep
 
-    sweep = Sweep(base=TrainConfig(**SWEEP_BASE).to_dict(), axes=SWEEP)
+    sweep = Sweep(base=protocol_config(**SWEEP_BASE).to_dict(), axes=SWEEP)
     n = len(sweep.configs())
     print(_line(f"sweep of {n} runs on 10,000 images: the plan's estimate", plan(sweep, store).seconds,
                 TARGETS["sweep"]))  # fmt: skip
     if quick:
-        sweep = Sweep(base=TrainConfig(**SWEEP_BASE, epochs=1).to_dict(),
+        sweep = Sweep(base=protocol_config(**SWEEP_BASE, epochs=1).to_dict(),
                       axes={"method": ["simclr"], "embedding_size": [8, 32]})  # fmt: skip
     start = time.perf_counter()
     ids = run_sweep(sweep, store)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.papers.reports import save_report
 from lab.papers.xue2023.claims import judge_claims
 from lab.papers.xue2023.constants import CITE, KEY, SNAPSHOTS
@@ -52,7 +52,7 @@ QUICK = Scale(subset=10_000, epochs=2.0, sizes=(2, 128))
 
 def collapse_configs(scale: Scale) -> dict[str, TrainConfig]:
     extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {m: TrainConfig(dataset=COLLAPSE_DATASET, method=m, subset=scale.subset, snapshots=SNAPSHOTS, **extra)
+    return {m: protocol_config(dataset=COLLAPSE_DATASET, method=m, subset=scale.subset, snapshots=SNAPSHOTS, **extra)
             for m in COLLAPSE_METHODS}  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def suppression_configs(scale: Scale) -> dict[str, TrainConfig]:
     """name -> config: "<method>-q<q>-p<p>"."""
     extra = {} if scale.epochs is None else {"epochs": scale.epochs}
     grid = [("simclr", 0.0), ("joint", 0.0), ("simclr", 1.0)]
-    return {f"{m}-q{q:g}-p{p}": TrainConfig(dataset=SUPPRESSION_DATASET, method=m, subset=scale.subset,
+    return {f"{m}-q{q:g}-p{p}": protocol_config(dataset=SUPPRESSION_DATASET, method=m, subset=scale.subset,
                                             embedding_size=p, q=q, **extra)
             for m, q in grid for p in scale.sizes}  # fmt: skip
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.measures.probes.table import BUDGETS, GCN_STEPS
 from lab.papers.reports import save_report
 from lab.papers.zhang2023 import analysis
@@ -50,7 +50,7 @@ class Scale:
     """How much is trained and measured: the full command or --quick [L]."""
 
     subset: int | None  # training images (None = all)
-    epochs: float | None  # None = TrainConfig's default
+    epochs: float | None  # None = the protocol's default (lab.core.config.default_epochs)
     rld_n: int  # points per RLD draw
     rld_draws: int
     purity_queries: int
@@ -64,11 +64,11 @@ QUICK = Scale(subset=10_000, epochs=1.0, rld_n=5_000, rld_draws=3, purity_querie
 
 
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
-    """The two runs compared: TrainConfig's defaults with method supervised and simclr."""
+    """The two runs compared: the protocol recipe (lab.core.config.PROTOCOL_RECIPE), supervised and simclr."""
     scale = QUICK if quick else FULL
     extra = {} if scale.epochs is None else {"epochs": scale.epochs}
     return {
-        method: TrainConfig(dataset=dataset, method=method, subset=scale.subset, **extra)
+        method: protocol_config(dataset=dataset, method=method, subset=scale.subset, **extra)
         for method in ("supervised", "simclr")
     }
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.core.methods import get_method
 from lab.papers.sepp2023.samplers import run_sampler_features, sampler_config, stored_sampler_run
 
@@ -93,9 +93,9 @@ def run_sampler(rid: str, **settings) -> TrainConfig:
 def test_the_sampler_run_stays_out_of_the_run_id_at_its_default():
     from lab.store.runs import run_id
 
-    default = TrainConfig(method="sepp-simclr")
+    default = protocol_config(method="sepp-simclr")
     assert "sepp_sampler_run" not in default.key() and default.param("sepp_sampler_run") == ""
-    assert run_id(default) == "36e1cca70c38"  # the id a default SePP-SimCLR run had before the parameter
+    assert run_id(default) == "36e1cca70c38"  # the id the protocol's SePP-SimCLR run had before the parameter
     a, b = run_sampler("0123456789ab"), run_sampler("ba9876543210")
     assert a.key()["sepp_sampler_run"] == "0123456789ab" and len({run_id(default), run_id(a), run_id(b)}) == 3
     assert "sepp_sampler_run" not in TrainConfig(method="simclr").key()

@@ -128,6 +128,13 @@ def embed_batch(device: torch.device) -> int:
     return EMBED_BATCH_CUDA if device.type == "cuda" else EMBED_BATCH
 
 
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 autocast is the faster inference here: a CPU with AMX tiles (half a float32 snapshot's
+    time on 2-core D, docs/performance.md); on a CPU without them bf16 is emulated and slower."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private in torch 2.14: absent means no
+    return device.type == "cpu" and probe is not None and bool(probe())
+
+
 @contextlib.contextmanager
 def _no_tf32():
     """Plain float32 convolutions and matmuls on CUDA (PyTorch allows TF32 convolutions by default)."""
@@ -146,6 +153,7 @@ def embed(
     device: torch.device,
     batch_size: int | None = None,
     projector: bool = True,
+    bf16: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Backbone features and projector outputs of un-augmented uint8 images [N, C, H, W], in eval mode.
     Returns float32 CPU tensors (h [N, F], z [N, p]); z is None with projector=False (h only: the
@@ -154,7 +162,9 @@ def embed(
     Full float32 on every device, TF32 convolutions off: the stored features are what every metric,
     map and neighbour list is computed from, so they must equal the stored weights' output on any
     device (bf16 autocast here gave features 2 decimal digits off those of the same weights on the
-    CPU, seen on an H200). Training keeps bf16 autocast; embedding 70,000 images costs 0.1 s there."""
+    CPU, seen on an H200). Training keeps bf16 autocast; embedding 70,000 images costs 0.1 s there.
+    bf16=True: under bf16 autocast instead, for features that are not stored as the run's (the snapshots
+    during training on CPUs with AMX, `fast_bf16`)."""
     batch_size = batch_size or embed_batch(device)
     was_training = model.training
     model.eval()
@@ -163,7 +173,7 @@ def embed(
     for i in range(0, len(images), batch_size):
         x = images[i : i + batch_size].to(device, non_blocking=True).float().div_(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
-        with _no_tf32():
+        with _no_tf32(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             h = model.features(x)
             if projector:
                 zs.append(model.projector(h).float().cpu())

@@ -333,17 +333,18 @@ class JobManager:
 
     def _after_training(self, job: Job, needs: list[str]) -> None:
         """Queue what a just-trained run still lacks, as its worker found (`needs`: "map",
-        "scores", "table", "timeline"), in front of other jobs: the map first, then the scores, then the training
-        timeline, then the table."""
+        "scores", "table", "timeline"), in front of other jobs: the map first, then the training timeline
+        of a run recorded with snapshots (bench-timeline's 30-s target), then the scores the result card
+        still lacks (kNN on z, the linear probe: its headline kNN is scored with the run), then the table."""
         if job.run is None:
             return
         # each goes in front of the one before
         if "table" in needs:
             self.request_table(job.run, "backbone", front=True)
-        if "timeline" in needs:  # a run trained with snapshots: its movie, before the table (bench-timeline)
-            self.request("timeline", job.run, f"training timeline of {job.run.config.method}", front=True)
         if "scores" in needs:
             self.request_scores(job.run, front=True)
+        if "timeline" in needs:
+            self.request("timeline", job.run, f"training timeline of {job.run.config.method}", front=True)
         if "map" in needs:
             self.request_map(job.run, "backbone", front=True)
 

@@ -16,7 +16,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lab.core.augment import AugmentParams, augment, make_generator
-from lab.core.config import TrainConfig
+from lab.core.config import TrainConfig, protocol_config
 from lab.core.data import DatasetUnavailable, load_dataset
 from lab.core.device import pick_device
 from lab.core.losses import nt_xent
@@ -214,11 +214,8 @@ def main(args) -> int:
 
     def fresh_model():
         torch.manual_seed(0)
-        return (
-            build_model(TrainConfig(dataset=ds.name, width=16), ds)
-            .to(device)
-            .to(memory_format=torch.channels_last)
-        )
+        model = build_model(protocol_config(dataset=ds.name), ds)  # the protocols' cnn-16
+        return model.to(device).to(memory_format=torch.channels_last)
 
     peak_dtype = torch.bfloat16 if amp else torch.float32
     peak = matmul_peak_gflops(device, dtype=peak_dtype)

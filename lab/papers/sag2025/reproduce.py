@@ -45,8 +45,7 @@ QUICK = Scale(subset=10_000, epochs=2.0, batch_size=SAG_BATCH)
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
     """VICReg and SAG-VICReg with the same settings: the protocol recipe (lab.core.config.PROTOCOL_RECIPE) at batch 512."""
     scale = QUICK if quick else FULL
-    extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {m: protocol_config(dataset=dataset, method=m, subset=scale.subset, batch_size=scale.batch_size, **extra)
+    return {m: protocol_config(dataset=dataset, method=m, subset=scale.subset, batch_size=scale.batch_size, epochs=scale.epochs)
             for m in METHODS}  # fmt: skip
 
 

@@ -44,11 +44,10 @@ QUICK = Scale(subset=10_000, epochs=2.0)
 
 
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
-    """SimCLR and the four SePP-SimCLR runs, the protocol recipe otherwise (lab.core.config.PROTOCOL_RECIPE) (the simclr sampler is the
-    first run itself: lab.papers.sepp2023.samplers.sampler_config)."""
+    """SimCLR and the four SePP-SimCLR runs, the protocol recipe (lab.core.config.PROTOCOL_RECIPE)
+    otherwise. The simclr sampler is the first run itself (lab.papers.sepp2023.samplers.sampler_config)."""
     scale = QUICK if quick else FULL
-    extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {name: protocol_config(dataset=dataset, method=method, subset=scale.subset, **extra,
+    return {name: protocol_config(dataset=dataset, method=method, subset=scale.subset, epochs=scale.epochs,
                               **({"sepp_sampler": sampler} if sampler else {}))
             for name, (method, sampler) in RUNS.items()}  # fmt: skip
 

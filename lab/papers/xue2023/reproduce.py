@@ -51,17 +51,15 @@ QUICK = Scale(subset=10_000, epochs=2.0, sizes=(2, 128))
 
 
 def collapse_configs(scale: Scale) -> dict[str, TrainConfig]:
-    extra = {} if scale.epochs is None else {"epochs": scale.epochs}
-    return {m: protocol_config(dataset=COLLAPSE_DATASET, method=m, subset=scale.subset, snapshots=SNAPSHOTS, **extra)
+    return {m: protocol_config(dataset=COLLAPSE_DATASET, method=m, subset=scale.subset, snapshots=SNAPSHOTS, epochs=scale.epochs)
             for m in COLLAPSE_METHODS}  # fmt: skip
 
 
 def suppression_configs(scale: Scale) -> dict[str, TrainConfig]:
     """name -> config: "<method>-q<q>-p<p>"."""
-    extra = {} if scale.epochs is None else {"epochs": scale.epochs}
     grid = [("simclr", 0.0), ("joint", 0.0), ("simclr", 1.0)]
     return {f"{m}-q{q:g}-p{p}": protocol_config(dataset=SUPPRESSION_DATASET, method=m, subset=scale.subset,
-                                            embedding_size=p, q=q, **extra)
+                                            embedding_size=p, q=q, epochs=scale.epochs)
             for m, q in grid for p in scale.sizes}  # fmt: skip
 
 

@@ -66,9 +66,8 @@ QUICK = Scale(subset=10_000, epochs=1.0, rld_n=5_000, rld_draws=3, purity_querie
 def reproduce_configs(dataset: str, quick: bool = False) -> dict[str, TrainConfig]:
     """The two runs compared: the protocol recipe (lab.core.config.PROTOCOL_RECIPE), supervised and simclr."""
     scale = QUICK if quick else FULL
-    extra = {} if scale.epochs is None else {"epochs": scale.epochs}
     return {
-        method: protocol_config(dataset=dataset, method=method, subset=scale.subset, **extra)
+        method: protocol_config(dataset=dataset, method=method, subset=scale.subset, epochs=scale.epochs)
         for method in ("supervised", "simclr")
     }
 

@@ -28,9 +28,9 @@ from lab.store.runs import RunStore, run_id
 # the axes the app offers; the CLI's --over takes any config field or parameter
 AXES = {"method": "method", "embedding_size": "embedding size p", "aug_strength": "augmentation strength s",
         "q": "q (view 2 gets another digit)", "seed": "seed"}  # fmt: skip
-DEFAULT_IMAGES_PER_S = (
-    2_000.0  # training images/s assumed on a CPU when no stored run says better [L, measured]
-)
+# training images/s assumed on a CPU, by encoder width, when no stored run of the encoder says better
+# [L, measured on 2 Xeon cores: SimCLR on cnn-16 at batch 256 about 2,000-2,600, on cnn-32 at batch 64 1,050-1,350]
+DEFAULT_IMAGES_PER_S = {16: 2_000.0, 32: 1_200.0}
 SCORE_SECONDS_PER_10K = (
     2.0  # embedding and scoring after training, per 10,000 evaluation images [L, measured]
 )
@@ -105,7 +105,9 @@ def images_per_s(store: RunStore, encoder: str, width: int) -> float:
     lab's default on a CPU when none is stored)."""
     speeds = [r.metrics.get("images_per_s") for r in store.list()
               if r.config.encoder == encoder and r.config.width == width and r.metrics.get("images_per_s")]  # fmt: skip
-    return float(np.median(speeds)) if speeds else DEFAULT_IMAGES_PER_S
+    if speeds:
+        return float(np.median(speeds))
+    return DEFAULT_IMAGES_PER_S.get(width, min(DEFAULT_IMAGES_PER_S.values()))
 
 
 def estimate_seconds(cfg: TrainConfig, speed: float) -> float:

@@ -25,8 +25,11 @@ FIELD_TEXT = {
     "snapshots": lambda v: f"{v} snapshots",
     "temperature": lambda v: f"T={v:g}",
     "alpha": lambda v: f"α={v:g}",
+    "sepp_sampler": lambda v: f"sampler {v}",
+    "sepp_sampler_run": lambda v: f"sampler run {v[:6]}",
 }
 ALWAYS = ("method", "dataset", "embedding_size")
+SAYS_ALSO = {"sepp_sampler_run": "sepp_sampler"}  # a field whose text already says the other's value
 
 
 def _config_dict(run) -> dict:
@@ -56,14 +59,16 @@ def distinguishing_fields(run, among=()) -> list[str]:
     otherwise read the same."""
     mine = _config_dict(run)
     default = _default_dict(mine)
-    shown = [k for k in mine if k not in ALWAYS and k in default and mine[k] != default[k]]
+    # a field the default leaves out (a parameter of an option, such as the sampler's run) shows when set
+    shown = [k for k in mine if k not in ALWAYS and default
+             and (mine[k] != default[k] if k in default else mine[k] is not None)]  # fmt: skip
     others = [r for r in among if r is not run and not isinstance(r, PixelBaseline) and r.id != run.id]
     for other in others:
         theirs = _config_dict(other)
         if any(theirs.get(k) != mine.get(k) for k in (*ALWAYS, *shown)):
             continue  # already told apart
         shown += [k for k in mine if k not in ALWAYS and k not in shown and theirs.get(k) != mine[k]]
-    return shown
+    return [k for k in shown if not any(SAYS_ALSO.get(other) == k for other in shown)]
 
 
 def run_label(run, among=(), score: bool = True, ident: bool = False) -> str:

@@ -35,6 +35,14 @@ def test_settings_a_user_changed_are_shown():
     assert label == "simclr · fashion · p=128 · 2,000 imgs · s=0.3 · seed 4 · T=0.5"
 
 
+def test_a_sepp_run_names_its_sampler_and_the_run_it_mined_with():
+    sampler = {"sepp_sampler": "run", "sepp_sampler_run": "abcdef123456"}
+    label = run_label(Named(TrainConfig(method="sepp-simclr", params=sampler)), score=False)
+    assert label == "sepp-simclr · fashion · p=128 · sampler run abcdef"
+    label = run_label(Named(TrainConfig(method="sepp-simclr", params={"sepp_sampler": "simclr"})), score=False)
+    assert label == "sepp-simclr · fashion · p=128 · sampler simclr"
+
+
 def test_two_runs_that_differ_only_in_seed_read_differently():
     a, b = (Named(TrainConfig(dataset="digits", epochs=3, seed=s)) for s in (11, 12))
     assert run_label(a, among=[a, b]) != run_label(b, among=[a, b])

@@ -122,6 +122,35 @@ class Group:
             wc = wc + ((w @ left) @ right.mT + (w @ right) @ left.mT) / 2
         return -4 * wc + 4 * (wt @ w.mT) @ wt
 
+    def stepper(self, t: torch.Tensor, lr: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        """W ↦ W − lr · gradient(W, t), fused into a few batched products (baddbmm adds a product to a
+        tensor in one call): the same step in half the calls, which is most of a narrow model's time."""
+        t = t[: self.w0.shape[-1]]  # a group on fewer coordinates trains on T's first ones
+        if self.t2 is not None:
+            return lambda w: self._dense_step(w, t, lr)
+        keep = 1 + 4 * lr * self.c[:, None, :]  # W − lr·(−4 W C_diag) = W ⊙ (1 + 4 lr c)
+        left, right = self.low if self.low is not None else (None, None)
+
+        def step(w: torch.Tensor) -> torch.Tensor:
+            wt = w * t
+            out = w * keep
+            if left is not None:  # + 4 lr · (W L Rᵀ + W R Lᵀ) / 2
+                out = torch.baddbmm(
+                    torch.baddbmm(out, w @ left, right.mT, alpha=2 * lr), w @ right, left.mT, alpha=2 * lr
+                )
+            return torch.baddbmm(out, wt @ w.mT, wt, alpha=-4 * lr)
+
+        return step
+
+    def _dense_step(self, w: torch.Tensor, t: torch.Tensor, lr: float) -> torch.Tensor:
+        if 2 * w.shape[-2] > w.shape[-1]:  # wide W: through WᵀW, d³ + 2 P d² instead of 2 P d² + 4 P² d
+            b = (self.t2 @ (w.mT @ w)) * t  # B = T₂ (WᵀW) T; ∂/∂W = W (−4 C + 2 (B + Bᵀ))
+            return torch.baddbmm(w, w, -4 * self.c + 2 * (b + b.mT), alpha=-lr)
+        wc, wt2 = (w @ self._c_t2).split(w.shape[-1], -1)
+        wt = w * t
+        out = torch.baddbmm(torch.add(w, wc, alpha=4 * lr), wt2 @ w.mT, wt, alpha=-2 * lr)
+        return torch.baddbmm(out, wt @ w.mT, wt2, alpha=-2 * lr)
+
     def dense(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(C, T₂), each [m, d, d], for expected_loss; t: [d]."""
         if self.t2 is not None:
@@ -143,21 +172,21 @@ def spectral_gd(groups: list[Group], t: torch.Tensor, lr: float, steps: int, eve
                 progress: Callable[[float], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:  # fmt: skip
     """Full-batch gradient descent on E[L] for every model of every group at once (the caller holds one
-    torch thread). t: [d], the diagonal of T in its eigenbasis. every > 0: a copy of each
-    group's W every `every` steps, step 0 and the last step included.
+    torch thread). t: [d], the diagonal of T in its eigenbasis; a group of fewer columns trains on the
+    first ones. every > 0: a copy of each group's W every `every` steps, step 0 and the last step included.
 
     Returns (the final W of each group, the snapshots of each group). Raises ToyDiverged on a
     non-finite W, InterruptedError when should_stop() says so.
     """
     ws, snaps = [g.w0.clone() for g in groups], [[] for _ in groups]
+    steppers = [g.stepper(t, lr) for g in groups]
     for step in range(steps + 1):
         if every and (step % every == 0 or step == steps):
             for i, w in enumerate(ws):
                 snaps[i].append(w.clone())
         if step == steps:
             break
-        for i, g in enumerate(groups):
-            ws[i] = ws[i] - lr * g.gradient(ws[i], t)
+        ws = [advance(w) for advance, w in zip(steppers, ws, strict=True)]
         if (step + 1) % PROGRESS_EVERY == 0:
             if not all(bool(torch.isfinite(w).all()) for w in ws):
                 raise ToyDiverged(

@@ -40,8 +40,7 @@ AXES = ("p", "q")
 HARD = (0.5, 0.5, 0.5, 0.5)  # μ, unit norm [L: the spec gives its 4 dimensions, not its values]
 N_ZEROS = 16
 Q_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # the "against q" line [L]
-PAD_LADDER = (16, 64, 256)  # models of similar p train in one padded batch [L]
-STRUCTURED_FROM = 32  # q = 0 models this wide train apart, in the structured (cheaper) form
+PAD_LADDER = (16, 64)  # narrow models of similar p train in one padded batch, wider ones alone [L]
 
 
 @dataclass(frozen=True)
@@ -182,23 +181,50 @@ def _groups(cfg: FSConfig) -> dict[tuple[int, bool], list[tuple[int, float]]]:
     out = {}
     for p, q in cfg.models():
         width = min(cfg.d, next((w for w in PAD_LADDER if w >= p), p))
-        out.setdefault((width, q > 0 or width < STRUCTURED_FROM), []).append((p, q))
+        out.setdefault((width, q > 0), []).append((p, q))
     return out
 
 
-def _group(cfg: FSConfig, models: list, width: int, base: torch.Tensor, mom: Moments, t: torch.Tensor,
-           u: torch.Tensor, dense: bool) -> Group:  # fmt: skip
-    """The models of one group, rotated into T's eigenbasis u. At q = 0, C = (1 − α)(T − aug_noise² I)
-    plus the class sums' low-rank part and T₂ = T: a structured group, unless dense is asked for."""
-    w0 = torch.zeros(len(models), width, cfg.d)
+def fs_basis(x: torch.Tensor, cfg: FSConfig) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(t [d], u [d, d], r): T = XᵀX/n + aug_noise² I is diagonal, t, in X's right singular vectors u,
+    the r of the training points' span first; outside the span t = aug_noise² exactly [D]."""
+    _, s, vh = torch.linalg.svd(x, full_matrices=True)
+    r = int((s > s[0] * 1e-6).sum())
+    t = torch.full((cfg.d,), cfg.aug_noise**2)
+    t[:r] += s[:r] ** 2 / len(x)
+    return t, vh.T, r
+
+
+def _group(cfg: FSConfig, models: list, width: int, w0: torch.Tensor, mom: Moments, t: torch.Tensor,
+           u: torch.Tensor, r: int, dense: bool) -> Group:  # fmt: skip
+    """The models of one group in T's eigenbasis u (w0: every model's W there, [d, d]). At q = 0,
+    C = (1 − α)(T − aug_noise² I) plus the class sums' low-rank part and T₂ = T: a structured group on
+    the training points' span (its first r coordinates) only, unless dense is asked for [D]:
+
+    outside the span C = 0 and T = aug_noise² I, so there W only shrinks, from its initial size, by
+    (I − 4 lr aug_noise² W T Wᵀ) each step. Leaving those columns at their start changes the span's step
+    by at most 4 lr aug_noise² ‖W_out‖² (relative), under 10⁻⁸ at the toy's init 10⁻⁴: float32's
+    rounding is larger. With n < d (the n < k_e line) this cuts a step's cost by d / r."""
+    cols = cfg.d if dense else r
+    start = torch.zeros(len(models), width, cols)
     for i, (p, _) in enumerate(models):
-        w0[i, :p] = base[:p] @ u
+        start[i, :p] = w0[:p, :cols]
     if dense:
         c = torch.stack([u.T @ mom.c(cfg.alpha, q) @ u for _, q in models])
-        return Group(w0, c, torch.stack([u.T @ mom.t2(q) @ u for _, q in models]))
-    sums = (mom.sums @ u).T  # [d, 2]
+        return Group(start, c, torch.stack([u.T @ mom.t2(q) @ u for _, q in models]))
+    sums = (mom.sums @ u[:, :r]).T  # [r, 2]
     low = (cfg.alpha * sums / mom.pairs).expand(len(models), -1, -1), sums.expand(len(models), -1, -1)
-    return Group(w0, ((1 - cfg.alpha) * (t - cfg.aug_noise**2)).expand(len(models), -1), low=low)
+    low = low if cfg.alpha > 0 else None  # L_UCL alone: C is diagonal here
+    return Group(start, ((1 - cfg.alpha) * (t[:r] - cfg.aug_noise**2)).expand(len(models), -1), low=low)
+
+
+def _with_outside(w: torch.Tensor, models: list, w0: torch.Tensor) -> torch.Tensor:
+    """A group's trained W [m, width, cols] with the columns it did not train (outside the span) at their
+    start: [m, width, d]."""
+    rest = torch.zeros(*w.shape[:-1], w0.shape[-1] - w.shape[-1])
+    for i, (p, _) in enumerate(models):
+        rest[i, :p] = w0[:p, w.shape[-1] :]
+    return torch.cat([w, rest], -1)
 
 
 def run_fs(cfg: FSConfig, progress: Callable[[float], None] | None = None,
@@ -211,14 +237,15 @@ def run_fs(cfg: FSConfig, progress: Callable[[float], None] | None = None,
     xt, _, yt = fs_data(cfg.n_test, cfg, gen)
     base = small_init(gen, cfg.d, cfg.d, cfg.init)  # every model's W starts with the first p of these rows
     mom = fs_moments(x, e, y, cfg)
-    t, u = torch.linalg.eigh(mom.t)
+    t, u, r = fs_basis(x, cfg)
+    w0 = base @ u
     members = _groups(cfg)
-    groups = [_group(cfg, ms, width, base, mom, t, u, dense) for (width, dense), ms in members.items()]
+    groups = [_group(cfg, ms, width, w0, mom, t, u, r, dense) for (width, dense), ms in members.items()]
     lr = stable_lr(cfg.lr, float(t.max()))
     final, _ = spectral_gd(groups, t, lr, cfg.steps, progress=progress, should_stop=should_stop)
     acc, half, yt = {}, cfg.n_test // 2, yt.float()
     for ms, w in zip(members.values(), final, strict=True):
-        f = (xt @ u) @ w.mT  # [m, n_test, width]; zero rows give zero columns
+        f = (xt @ u) @ _with_outside(w, ms, w0).mT  # [m, n_test, width]; zero rows give zero columns
         fit, test = centred_scaled(f[:, :half], f[:, half:])
         scores = logistic_accuracy(
             fit, yt[:half].expand(len(ms), -1), test, yt[half:].expand(len(ms), -1), PROBE_C

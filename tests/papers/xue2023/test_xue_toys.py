@@ -111,6 +111,46 @@ def test_the_gradient_in_closed_form_matches_autograd_dense_and_structured():
     assert torch.allclose(structured.gradient(w.detach(), t), auto)
 
 
+def test_a_fused_step_is_one_gradient_step_dense_and_structured():
+    torch.manual_seed(1)
+    d, m, p, lr = 7, 2, 3, 0.01  # p < d / 2; the wide (p > d / 2) dense step below
+    sym = lambda a: a + a.mT  # noqa: E731
+    t = torch.rand(d, dtype=torch.float64) + 0.5
+    w = torch.randn(m, p, d, dtype=torch.float64)
+    low = (torch.randn(m, d, 2, dtype=torch.float64), torch.randn(m, d, 2, dtype=torch.float64))
+    for g in (Group(w, sym(torch.randn(m, d, d, dtype=torch.float64)), sym(torch.randn(m, d, d, dtype=torch.float64))),
+              Group(w, torch.rand(m, d, dtype=torch.float64), low=low), Group(w, torch.rand(m, d, dtype=torch.float64))):  # fmt: skip
+        assert torch.allclose(g.stepper(t, lr)(w), w - lr * g.gradient(w, t))
+    wide = torch.randn(m, 5, d, dtype=torch.float64)
+    g = Group(
+        wide, sym(torch.randn(m, d, d, dtype=torch.float64)), sym(torch.randn(m, d, d, dtype=torch.float64))
+    )
+    assert torch.allclose(g.stepper(t, lr)(wide), wide - lr * g.gradient(wide, t))
+
+
+def test_training_on_the_span_only_matches_training_every_column():
+    """With n < d the structured groups leave W's columns outside the training points' span at their start;
+    trained in full, those columns only shrink, and the span's columns and the probe come out the same."""
+    cfg = FSConfig(k_e=24, n=12, steps=1500)
+    gen = torch.Generator().manual_seed(0)
+    x, e, y = fs_data(cfg.n, cfg, gen)
+    mom = fs_moments(x, e, y, cfg)
+    t, u, r = toys_fs.fs_basis(x, cfg)
+    assert r == cfg.n and torch.allclose(u.T @ mom.t @ u, torch.diag(t), atol=1e-4)
+    w0 = toys_fs.small_init(gen, cfg.d, cfg.d, cfg.init) @ u
+    models = [(p, 0.0) for p in (8, 30, cfg.d)]
+    lr = toys_fs.stable_lr(cfg.lr, float(t.max()))
+    (span,), _ = spectral_gd([toys_fs._group(cfg, models, cfg.d, w0, mom, t, u, r, False)], t, lr, cfg.steps)
+    (full,), _ = spectral_gd(
+        [toys_fs._group(cfg, models, cfg.d, w0, mom, t, u, cfg.d, False)], t, lr, cfg.steps
+    )
+    assert span.shape[-1] == r and full.shape[-1] == cfg.d
+    assert float((full[..., :r] - span).norm() / full[..., :r].norm()) < 1e-4
+    assert float(full[..., :r].norm()) > 100 * float(w0.norm())  # the span's columns did learn
+    outside = toys_fs._with_outside(span, models, w0)[..., r:]
+    assert (full[..., r:].norm(dim=-1) <= outside.norm(dim=-1) + 1e-12).all()  # they only shrink
+
+
 def test_zero_rows_stay_zero_so_padded_models_train_as_their_own_size():
     torch.manual_seed(0)
     d = 6

@@ -5,8 +5,11 @@ command writes them with `save_report`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lab.store.atomic import save_json_atomically, save_text_atomically
@@ -36,3 +39,62 @@ def save_report(key: str, report: dict, markdown: str, out_dir: str | os.PathLik
     save_json_atomically(js, report, indent=1)
     save_text_atomically(md, markdown)
     return md
+
+
+def command_line(key: str, quick: bool, datasets: tuple[str, ...] | None = None) -> str:
+    """The command that reruns a paper's reproduction as it was asked for."""
+    cmd = f"python -m lab reproduce {key}" + (" --quick" if quick else "")
+    return cmd + "".join(f" --dataset {d}" for d in datasets or ())
+
+
+def provenance(cite: str, command: str, quick: bool) -> dict:
+    """The fields every report opens with: the paper, the command, the date, the code and the machine."""
+    from lab.store.provenance import code_version, machine_line
+
+    return {"paper": cite, "command": command, "quick": quick,
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "code_version": code_version(),
+            "machine": machine_line()}  # fmt: skip
+
+
+def write_report(key: str, report: dict, markdown: str, out_dir, log: Callable[[str], None]) -> Path:
+    """save_report, then say where it went; returns the Markdown path."""
+    md_path = save_report(key, report, markdown, out_dir)
+    log(f"Wrote {md_path} and {md_path.with_suffix('.json').name} in {report['seconds']:.0f} s.")
+    return md_path
+
+
+def log_claims(claims: list[dict], log: Callable[[str], None]) -> None:
+    for c in claims:
+        log(f"  {c['verdict']:>17}: {c['claim']}")
+
+
+def reproduce_per_dataset(key: str, cite: str, what: str, reproduce_dataset: Callable, render: Callable[[dict], str],
+                          *, quick: bool, runs_dir, datasets: tuple[str, ...] | None, default: tuple[str, ...],
+                          out_dir, log: Callable[[str], None], train_progress: Callable | None) -> Path:  # fmt: skip
+    """The `main` of a paper whose report is one section per dataset: reproduce_dataset(dataset, quick,
+    store, log, train_progress) for each of datasets (or default), each section's claims logged, then
+    both files written with `render`. what: the runs, for the log ("the VICReg and SAG-VICReg runs")."""
+    from lab.store.runs import RunStore
+
+    start = time.perf_counter()
+    store = RunStore(runs_dir)
+    sections = []
+    for dataset in datasets or default:
+        log(f"{dataset}: training or reusing {what}...")
+        sections.append(reproduce_dataset(dataset, quick, store, log, train_progress))
+        log_claims(sections[-1]["claims"], log)
+    report = {**provenance(cite, command_line(key, quick, datasets), quick),
+              "seconds": round(time.perf_counter() - start, 1), "datasets": sections}  # fmt: skip
+    return write_report(key, report, render(report), out_dir, log)
+
+
+def claims_markdown(claims: list[dict], measurements: list[str]) -> list[str]:
+    """A report section's claims table, its measurements (Markdown lines) and the verdict rules."""
+    out = ["", "### Claims", "", "| Claim | Paper | Measured here | Verdict |", "|---|---|---|---|"]
+    out += [f"| {c['claim']} | {c['paper']} | {c['measured']} | **{c['verdict']}** |" for c in claims]
+    out += ["", "### Measurements", "", *measurements, "", "Verdict rules [L]:", ""]
+    return out + [f"- {c['claim']} — {c['rule']}" for c in claims]
+
+
+def rerun_line(report: dict) -> list[str]:
+    return ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]

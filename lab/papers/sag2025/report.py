@@ -7,12 +7,8 @@ are lab.papers.sag2025.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
-from lab.papers.sag2025.constants import CITE, KEY, VICREG_CITE
-
-
-def command_line(quick: bool, datasets: tuple[str, ...] | None) -> str:
-    cmd = f"python -m lab reproduce {KEY}" + (" --quick" if quick else "")
-    return cmd + "".join(f" --dataset {d}" for d in datasets or ())
+from lab.papers.reports import claims_markdown, rerun_line
+from lab.papers.sag2025.constants import CITE, VICREG_CITE
 
 
 def _f(value) -> str:
@@ -67,12 +63,5 @@ def render_markdown(report: dict) -> str:
             f"ω = {w['sag_omega']:g} after the warm-up, endpoint {w['sag_endpoint']}. M1 and M2 on the test split; "
             f"superclass tree: {section['measures']['vicreg']['tree']}. Analyses took {section['analysis_seconds']:.0f} s."
         )
-        out += ["", "### Claims", "", "| Claim | Paper | Measured here | Verdict |", "|---|---|---|---|"]
-        out += [
-            f"| {c['claim']} | {c['paper']} | {c['measured']} | **{c['verdict']}** |"
-            for c in section["claims"]
-        ]
-        out += ["", "### Measurements", "", *measurements_table(section), "", "Verdict rules [L]:", ""]
-        out += [f"- {c['claim']} — {c['rule']}" for c in section["claims"]]
-    out += ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]
-    return "\n".join(out)
+        out += claims_markdown(section["claims"], measurements_table(section))
+    return "\n".join(out + rerun_line(report))

@@ -7,16 +7,12 @@ are lab.papers.sepp2023.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
-from lab.papers.sepp2023.constants import CITE, KEY, SAMPLER_TEXT
+from lab.papers.reports import claims_markdown, rerun_line
+from lab.papers.sepp2023.constants import CITE, SAMPLER_TEXT
 
 COLUMNS = (("simclr", "SimCLR"), ("sepp-learned", "SePP, SimCLR-mined"), ("sepp-pixels", "SePP, pixel-mined"),
            ("sepp-oracle", "SePP, oracle (bound)"), ("sepp-random", "SePP, random (bound)"),
            ("pixels", "pixels (PCA-64)"))  # fmt: skip
-
-
-def command_line(quick: bool, datasets: tuple[str, ...] | None) -> str:
-    cmd = f"python -m lab reproduce {KEY}" + (" --quick" if quick else "")
-    return cmd + "".join(f" --dataset {d}" for d in datasets or ())
 
 
 def _f(value, fmt: str = ".3f") -> str:
@@ -73,12 +69,5 @@ def render_markdown(report: dict) -> str:
             f"Partners: k = {p['sepp_k']}, threshold quantile {p['sepp_quantile']:g}, mutual {p['sepp_mutual']}, "
             f"mode {p['sepp_mode']}, β = {p['sepp_beta']:g}."
         )
-        out += ["", "### Claims", "", "| Claim | Paper | Measured here | Verdict |", "|---|---|---|---|"]
-        out += [
-            f"| {c['claim']} | {c['paper']} | {c['measured']} | **{c['verdict']}** |"
-            for c in section["claims"]
-        ]
-        out += ["", "### Measurements", "", *measurements_table(section), "", "Verdict rules [L]:", ""]
-        out += [f"- {c['claim']} — {c['rule']}" for c in section["claims"]]
-    out += ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]
-    return "\n".join(out)
+        out += claims_markdown(section["claims"], measurements_table(section))
+    return "\n".join(out + rerun_line(report))

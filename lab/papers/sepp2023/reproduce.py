@@ -9,7 +9,6 @@ rules of claims.judge_claims.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -17,12 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lab.core.config import TrainConfig, protocol_config
-from lab.papers.reports import save_report
+from lab.papers.reports import reproduce_per_dataset
 from lab.papers.sepp2023.claims import judge_claims
 from lab.papers.sepp2023.constants import CITE, KEY
-from lab.papers.sepp2023.report import command_line, render_markdown
+from lab.papers.sepp2023.report import render_markdown
 from lab.store.baselines import PIXELS_NAME
-from lab.store.provenance import code_version, machine_line
 from lab.store.runs import RunStore, default_root_at
 
 # the runs compared: name -> (method, sampler)
@@ -96,24 +94,6 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     quick: a 10,000-image subset, 2 epochs (a few minutes of training on 2 cores for the five runs).
     datasets: default Fashion-MNIST; tests pass ("digits",). Returns the Markdown report's path.
     """
-    start = time.perf_counter()
-    store = RunStore(runs_dir)
-    sections = []
-    for dataset in datasets or ("fashion-mnist",):
-        log(f"{dataset}: training or reusing SimCLR and four SePP-SimCLR runs...")
-        sections.append(reproduce_dataset(dataset, quick, store, log, train_progress))
-        for c in sections[-1]["claims"]:
-            log(f"  {c['verdict']:>17}: {c['claim']}")
-    report = {
-        "paper": CITE,
-        "command": command_line(quick, datasets),
-        "quick": quick,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "code_version": code_version(),
-        "machine": machine_line(),
-        "seconds": round(time.perf_counter() - start, 1),
-        "datasets": sections,
-    }
-    md_path = save_report(KEY, report, render_markdown(report), out_dir)
-    log(f"Wrote {md_path} and {md_path.with_suffix('.json').name} in {report['seconds']:.0f} s.")
-    return md_path
+    return reproduce_per_dataset(KEY, CITE, "SimCLR and four SePP-SimCLR runs", reproduce_dataset, render_markdown,
+                                 quick=quick, runs_dir=runs_dir, datasets=datasets, default=("fashion-mnist",),
+                                 out_dir=out_dir, log=log, train_progress=train_progress)  # fmt: skip

@@ -11,15 +11,9 @@ from lab.papers.tilting2025.constants import (
     EXAMPLE_TRUE_SLOPE,
     EXAMPLE_TRUE_VAR,
     IMAGE_LOSSES,
-    KEY,
     LOSSES,
     TILTS,
 )
-
-
-def command_line(quick: bool, datasets: tuple[str, ...] | None) -> str:
-    cmd = f"python -m lab reproduce {KEY}" + (" --quick" if quick else "")
-    return cmd + "".join(f" --dataset {d}" for d in datasets or ())
 
 
 def _num(x, fmt: str = ".3f") -> str:

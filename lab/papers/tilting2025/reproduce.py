@@ -9,7 +9,6 @@ docs/reproduce/tilting2025.md and .json with one verdict per claim (claims.judge
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -18,16 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.papers.reports import save_report
+from lab.papers.reports import command_line, log_claims, provenance, write_report
 from lab.papers.tilting2025 import constants as k
 from lab.papers.tilting2025.claims import judge_claims
 from lab.papers.tilting2025.gaussian import example_pair, optimal_tilt
 from lab.papers.tilting2025.identities import clip_vs_conditional, conditional_vs_joint
 from lab.papers.tilting2025.imagelabel import ImageLabelConfig
-from lab.papers.tilting2025.report import command_line, render_markdown
+from lab.papers.tilting2025.report import render_markdown
 from lab.papers.tilting2025.results import example_configs, image_label, run_sweep, simulation
 from lab.papers.tilting2025.simulation import SimulationConfig
-from lab.store.provenance import code_version, machine_line
 from lab.store.runs import RunStore
 
 
@@ -135,16 +133,12 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     log(f"The image–label demo on {dataset}...")
     demo = image_label(ImageLabelConfig(dataset=dataset, epochs=scale.image_epochs), root)
     report = {
-        "paper": k.CITE, "command": command_line(quick, datasets), "quick": quick,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "code_version": code_version(),
-        "machine": machine_line(), "scale": scale_text(scale, demo), "settings": asdict(scale),
+        **provenance(k.CITE, command_line(k.KEY, quick, datasets), quick),
+        "scale": scale_text(scale, demo), "settings": asdict(scale),
         "example": example, "sweeps": sweeps, "identities": identities, "image_label": demo,
     }  # fmt: skip
     report["trained_now"] = len(list((root / k.CACHE_FOLDER).glob("sim-*.json"))) - cached_before
     report["claims"] = judge_claims(report)
     report["seconds"] = round(time.perf_counter() - start, 1)
-    for c in report["claims"]:
-        log(f"  {c['verdict']:>17}: {c['claim']}")
-    md_path = save_report(k.KEY, report, render_markdown(report), out_dir)
-    log(f"Wrote {md_path} and {md_path.with_suffix('.json').name} in {report['seconds']:.0f} s.")
-    return md_path
+    log_claims(report["claims"], log)
+    return write_report(k.KEY, report, render_markdown(report), out_dir, log)

@@ -6,11 +6,8 @@ the verdict rules are lab.papers.xue2023.claims.
 
 from __future__ import annotations
 
-from lab.papers.xue2023.constants import CITE, KEY
-
-
-def command_line(quick: bool) -> str:
-    return f"python -m lab reproduce {KEY}" + (" --quick" if quick else "")
+from lab.papers.reports import rerun_line
+from lab.papers.xue2023.constants import CITE
 
 
 def _f(v) -> str:
@@ -80,5 +77,4 @@ def render_markdown(report: dict) -> str:
         out += ["", "## Linear toys", "", *toys.get("lines", [])]
     out += ["", "Verdict rules [L]:", ""]
     out += [f"- {c['id']} — {c['rule']}" for c in report["claims"]]
-    out += ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]
-    return "\n".join(out)
+    return "\n".join(out + rerun_line(report))

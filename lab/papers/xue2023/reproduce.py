@@ -15,7 +15,6 @@ by the rules of claims.judge_claims.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -23,14 +22,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lab.core.config import TrainConfig, protocol_config
-from lab.papers.reports import save_report
+from lab.papers.reports import command_line, provenance, write_report
 from lab.papers.xue2023.claims import judge_claims
 from lab.papers.xue2023.constants import CITE, KEY, SNAPSHOTS
 from lab.papers.xue2023.probes import subclass_curve
-from lab.papers.xue2023.report import command_line, render_markdown
+from lab.papers.xue2023.report import render_markdown
 from lab.store.baselines import pixel_baseline_of
 from lab.store.label_probes import label_probes
-from lab.store.provenance import code_version, machine_line
 from lab.store.runs import RunStore
 
 COLLAPSE_DATASET, SUPPRESSION_DATASET = "fashion-mnist-coarse", "digit-on-fashion-mnist"
@@ -133,12 +131,7 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
         toy = measure_toys(log)
     first = store.find(collapse_configs(scale)["simclr"])
     report = {
-        "paper": CITE,
-        "command": command_line(quick),
-        "quick": quick,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "code_version": code_version(),
-        "machine": machine_line(),
+        **provenance(CITE, command_line(KEY, quick), quick),
         "setting": asdict(scale) | {"n_train": int((~first.is_test).sum()), "n_test": int(first.is_test.sum()),
                                     "encoder": f"{first.config.encoder}-{first.config.width}",
                                     "epochs": first.config.epochs, "snapshots": SNAPSHOTS,
@@ -154,6 +147,4 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     for c in report["claims"]:
         log(f"  {c['verdict']:>17}: {c['id']} {c['claim']}")
     report["seconds"] = round(time.perf_counter() - start, 1)
-    md_path = save_report(KEY, report, render_markdown(report), out_dir)
-    log(f"Wrote {md_path} and {md_path.with_suffix('.json').name} in {report['seconds']:.0f} s.")
-    return md_path
+    return write_report(KEY, report, render_markdown(report), out_dir, log)

@@ -7,11 +7,11 @@ computed; the verdict rules are lab.papers.zhang2023.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
+from lab.papers.reports import claims_markdown, rerun_line
 from lab.papers.zhang2023.claims import probe_row
 from lab.papers.zhang2023.constants import (
     CITE,
     CODE,
-    KEY,
     PAPER_PURITY_SUPERVISED,
     PAPER_PURITY_VIT,
     PAPER_TOP_PAIR_CONTRASTIVE,
@@ -19,11 +19,6 @@ from lab.papers.zhang2023.constants import (
     REPORT_PS,
     REPORT_TAUS,
 )
-
-
-def command_line(quick: bool, datasets: tuple[str, ...] | None) -> str:
-    cmd = f"python -m lab reproduce {KEY}" + (" --quick" if quick else "")
-    return cmd + "".join(f" --dataset {d}" for d in datasets or ())
 
 
 def _fmt_probe(m: dict, probe: str, budget: float) -> str:
@@ -107,10 +102,5 @@ def render_markdown(report: dict) -> str:
             f"on the test split with 95 % bootstrap intervals; GCN {sc['gcn_steps']} steps. "
             f"Analyses took {section['analysis_seconds']:.0f} s."
         )
-        out += ["", "### Claims", "", "| Claim | Paper | Measured here | Verdict |", "|---|---|---|---|"]
-        for c in section["claims"]:
-            out.append(f"| {c['claim']} | {c['paper']} | {c['measured']} | **{c['verdict']}** |")
-        out += ["", "### Measurements", "", *measurements_table(section), "", "Verdict rules [L]:", ""]
-        out += [f"- {c['claim']} — {c['rule']}" for c in section["claims"]]
-    out += ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]
-    return "\n".join(out)
+        out += claims_markdown(section["claims"], measurements_table(section))
+    return "\n".join(out + rerun_line(report))

@@ -11,7 +11,6 @@ Plain Python: `main()` is the whole command; the CLI only parses its flags.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ import numpy as np
 
 from lab.core.config import TrainConfig, protocol_config
 from lab.measures.probes.table import BUDGETS, GCN_STEPS
-from lab.papers.reports import save_report
+from lab.papers.reports import reproduce_per_dataset
 from lab.papers.zhang2023 import analysis
 from lab.papers.zhang2023.claims import judge_claims
 from lab.papers.zhang2023.constants import (
@@ -36,9 +35,8 @@ from lab.papers.zhang2023.constants import (
     RLD_N,
 )
 from lab.papers.zhang2023.probes import run_probe_table
-from lab.papers.zhang2023.report import command_line, render_markdown
+from lab.papers.zhang2023.report import render_markdown
 from lab.store.baselines import pixel_baseline_of
-from lab.store.provenance import code_version, machine_line
 from lab.store.runs import RunStore
 from lab.view.labels import run_label
 
@@ -174,25 +172,6 @@ def main(quick: bool = False, runs_dir: str | os.PathLike | None = None, dataset
     out_dir: default docs/reproduce/. log: one line per phase. train_progress: passed to
     RunStore.get_or_train (e.g. the CLI's ProgressBar). Returns the path of the Markdown report.
     """
-    start = time.perf_counter()
-    store = RunStore(runs_dir)
-    chosen = tuple(datasets) if datasets else default_datasets()
-    sections = []
-    for dataset in chosen:
-        log(f"{dataset}: training or reusing the supervised and SimCLR runs...")
-        sections.append(reproduce_dataset(dataset, quick, store, log, train_progress))
-        for c in sections[-1]["claims"]:
-            log(f"  {c['verdict']:>17}: {c['claim']}")
-    report = {
-        "paper": CITE,
-        "command": command_line(quick, datasets),
-        "quick": quick,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "code_version": code_version(),
-        "machine": machine_line(),
-        "seconds": round(time.perf_counter() - start, 1),
-        "datasets": sections,
-    }
-    md_path = save_report(KEY, report, render_markdown(report), out_dir)
-    log(f"Wrote {md_path} and {md_path.with_suffix('.json').name} in {report['seconds']:.0f} s.")
-    return md_path
+    return reproduce_per_dataset(KEY, CITE, "the supervised and SimCLR runs", reproduce_dataset, render_markdown,
+                                 quick=quick, runs_dir=runs_dir, datasets=datasets, default=default_datasets(),
+                                 out_dir=out_dir, log=log, train_progress=train_progress)  # fmt: skip

@@ -33,6 +33,7 @@ class DatasetSpec:
     howto: str  # how to get it when it is absent
     params: tuple = ()  # lab.core.methods.Param: training options of this dataset (e.g. q)
     summary: str = ""
+    label_sets: int = 1  # labellings its runs carry (class, and e.g. fine or digit): a sweep probes each
 
 
 def _standard(name: str, load, size: int) -> DatasetSpec:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lab.core.config import TrainConfig, dataset_params
-from lab.core.data import train_size
+from lab.core.data import get_dataset_spec, train_size
 from lab.core.methods import all_params, get_method
 from lab.core.train import plan_steps
 from lab.store.atomic import save_json_atomically
@@ -34,6 +34,7 @@ DEFAULT_IMAGES_PER_S = {16: 2_000.0, 32: 1_200.0}
 SCORE_SECONDS_PER_10K = (
     2.0  # embedding and scoring after training, per 10,000 evaluation images [L, measured]
 )
+LABEL_PROBE_SECONDS = 1.2  # one linear + kNN probe of a label set (lab.store.label_probes) [L, measured]
 MAX_RUNS = 500  # a grid larger than this is a typo, not a sweep
 
 
@@ -117,7 +118,9 @@ def estimate_seconds(cfg: TrainConfig, speed: float) -> float:
     plan = plan_steps(cfg, n)
     views = get_method(cfg.method).n_views
     train = plan.total_steps * plan.batch * views / (2 * speed)  # speed is measured on two-view runs
-    return train + SCORE_SECONDS_PER_10K * (n + 10_000) / 10_000
+    sets = get_dataset_spec(cfg.dataset).label_sets  # more than one: each probed on h, z and the pixels
+    probes = LABEL_PROBE_SECONDS * 3 * sets if sets > 1 else 0.0
+    return train + SCORE_SECONDS_PER_10K * (n + 10_000) / 10_000 + probes
 
 
 @dataclass

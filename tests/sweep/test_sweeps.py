@@ -56,6 +56,18 @@ def test_a_sweep_over_its_budget_is_refused_with_its_estimate(tmp_path):
         check_budget(p, 1)
 
 
+def test_the_estimate_counts_the_probes_of_each_label_set_and_the_width_s_speed(tmp_path):
+    from lab.sweep.grid import DEFAULT_IMAGES_PER_S, LABEL_PROBE_SECONDS, estimate_seconds
+
+    one, two = (TrainConfig(dataset=d, subset=10_000) for d in ("fashion-mnist", "fashion-mnist-coarse"))
+    extra = estimate_seconds(two, 1_000.0) - estimate_seconds(one, 1_000.0)
+    assert extra == pytest.approx(LABEL_PROBE_SECONDS * 3 * 2)  # 2 label sets on h, z and the pixels
+    empty = RunStore(tmp_path)  # no stored run: the assumed speed of the encoder's width
+    assert plan(Sweep(one.to_dict(), {"seed": [0]}), empty).seconds == pytest.approx(
+        estimate_seconds(one, DEFAULT_IMAGES_PER_S[one.width])
+    )
+
+
 def test_an_unreachable_ray_address_is_refused_quickly():
     with pytest.raises(ValueError, match="Could not reach a Ray cluster at '127.0.0.1:1'"):
         check_reachable("127.0.0.1:1", timeout_s=1)

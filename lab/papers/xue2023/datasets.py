@@ -105,9 +105,10 @@ def _with_digits(where: str | None) -> str | None:
 
 DATASETS = (
     DatasetSpec("fashion-mnist-coarse", _coarse, 60_000, lambda: sources.locate("fashion-mnist"),
-                sources.howto("fashion-mnist"), summary="5 coarse classes of 2 Fashion-MNIST classes each [L]"),
+                sources.howto("fashion-mnist"), summary="5 coarse classes of 2 Fashion-MNIST classes each [L]",
+                label_sets=2),
     DatasetSpec("digit-on-fashion-mnist", _digit_on_fashion, 60_000, lambda: _with_digits(sources.locate("fashion-mnist")),
-                sources.howto("fashion-mnist"), (Q,), "a random digit blended into each garment [L]"),
+                sources.howto("fashion-mnist"), (Q,), "a random digit blended into each garment [L]", label_sets=2),
     DatasetSpec("cifar100-coarse", _cifar100_coarse, 50_000, lambda: sources.locate("cifar100"),
-                sources.howto("cifar100"), summary="CIFAR-100 with its 20 superclasses as labels [P]"),
+                sources.howto("cifar100"), summary="CIFAR-100 with its 20 superclasses as labels [P]", label_sets=2),
 )  # fmt: skip

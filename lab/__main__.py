@@ -234,6 +234,11 @@ def cmd_reproduce(args) -> int:
     from lab.papers import get_paper
 
     paper = get_paper(args.paper)
+    if args.render_only:
+        from lab.papers.reports import render_again
+
+        print(f"Report rewritten from its stored numbers: {render_again(args.paper)}")
+        return 0
     path = paper.reproduce(quick=args.quick, runs_dir=args.runs_dir, datasets=tuple(args.dataset or ()) or None,
                            train_progress=progress_bar())  # fmt: skip
     print(f"Report written to {path}")
@@ -311,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paper", choices=sorted(k for k, v in PAPERS.items() if v.reproduce) + sorted(FAILED))
     p.add_argument("--quick", action="store_true", help="a small subset and few epochs: minutes on 2 cores")
     p.add_argument("--dataset", action="append", help="default: the paper's (see its report)")
+    p.add_argument("--render-only", action="store_true",
+                   help="rewrite docs/reproduce/PAPER.md from its stored .json: no training, no measuring")  # fmt: skip
     p.set_defaults(func=cmd_reproduce)
     add_bench_commands(sub, cmd_bench)
     p = sub.add_parser("bench-paper", help="a paper's speed and memory targets, beside their peers")

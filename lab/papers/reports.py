@@ -41,6 +41,21 @@ def save_report(key: str, report: dict, markdown: str, out_dir: str | os.PathLik
     return md
 
 
+def render_again(key: str, out_dir: str | os.PathLike | None = None) -> Path:
+    """Rewrite a paper's <key>.md from its stored <key>.json with today's renderer (lab.papers.<key>.report);
+    nothing is trained or measured, the numbers and their provenance stay the JSON's. Returns the path."""
+    import importlib
+
+    md, js = report_paths(key, out_dir)
+    try:
+        report = json.loads(js.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"No readable report at {js}: run `python -m lab reproduce {key}` first.") from exc
+    render = importlib.import_module(f"lab.papers.{key}.report").render_markdown
+    save_text_atomically(md, render(report))
+    return md
+
+
 def command_line(key: str, quick: bool, datasets: tuple[str, ...] | None = None) -> str:
     """The command that reruns a paper's reproduction as it was asked for."""
     cmd = f"python -m lab reproduce {key}" + (" --quick" if quick else "")

@@ -63,8 +63,8 @@ def measurements_table(section: dict) -> list[str]:
         ):
             cells = [_fmt_probe(m, probe, b) for m in order]
             lines.append(f"| {label}, {b:.0%} labels | {direction} | " + " | ".join(cells) + " |")
-    pr = section["pairs"]
-    lines.append(f"| Top cross-class pair cosine (SimCLR's pair) [P] | contrastive {PAPER_TOP_PAIR_CONTRASTIVE}, supervised {PAPER_TOP_PAIR_SUPERVISED} | "
+    pr, sup = section["pairs"], f"{PAPER_TOP_PAIR_SUPERVISED:g}".replace("-", "−")  # a minus sign, not a hyphen
+    lines.append(f"| Top cross-class pair cosine (SimCLR's pair) [P] | contrastive {PAPER_TOP_PAIR_CONTRASTIVE}, supervised {sup} | "
                  f"{pr['top1_supervised']:.3f} | {pr['top1_simclr']:.3f} | — |")  # fmt: skip
     return lines
 

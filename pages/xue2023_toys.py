@@ -144,7 +144,8 @@ def fs_panel() -> None:
                 "the easy feature (q) does [D: the spec measured .52 up to p = d at n = 64, k_e = 128; q = 1 → .99].",
                 icon=":material/info:")  # fmt: skip
     if k_e >= 64:
-        st.caption(f"k_e = {k_e} trains models up to p = d = {k_e + 20}: each line takes several seconds.")
+        st.caption(f"k_e = {k_e} trains models up to p = d = {k_e + 20}: a line can take several seconds, the "
+                   "line at q > 0 the longest (its models train on all d coordinates).")  # fmt: skip
     root, base = state.runs_root(), dict(k_e=k_e, n=n)
     wanted = [FSConfig(**base, axis="p"), FSConfig(**base, axis="p", alpha=alpha)]
     wanted += [FSConfig(**base, axis="p", q=q)] if q > 0 else []

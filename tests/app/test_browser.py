@@ -15,15 +15,13 @@ from pathlib import Path
 import pytest
 
 from lab.bench.browser import CHROMIUM, CLICK_POINT_JS, MAP_DRAWN_JS
+from lab.bench.browser import CHROMIUM_ARGS as BENCH_ARGS
 from lab.bench.serve import serve_app
 from lab.core.config import TrainConfig, default_epochs
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+CHROMIUM_ARGS = [*BENCH_ARGS, "--disable-gpu"]  # the bench's flags; tests need no compositing speed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if not Path(CHROMIUM).exists():

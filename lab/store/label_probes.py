@@ -1,6 +1,7 @@
 """Probes of every label set of a run: what a linear probe and a kNN probe read off its features for
 each labelling its dataset carries ("class", what it trained on, and e.g. "fine" subclasses, "digit"),
-on h and on z, beside the pixel baseline. Cached with the run:
+on h and on z, beside the pixel baseline. Cached with the run, and the pixels' rows with the baseline
+(every run on the same images shares them):
 
   <run>/analysis/v<LABEL_PROBES_VERSION>/label-probes.json
 
@@ -71,7 +72,9 @@ def label_probes(run, pixels=None, progress: Callable[[float, str], None] | None
     if cached is not None:
         return cached
     sets = run.label_sets()
-    jobs = [(run, space) for space in SPACES] + ([(pixels, "pixels")] if pixels is not None else [])
+    pixel_rows = _stored_pixel_rows(pixels, list(sets)) if pixels is not None else []
+    new_pixels = pixels is not None and not pixel_rows
+    jobs = [(run, space) for space in SPACES] + ([(pixels, "pixels")] if new_pixels else [])
     out, total = [], len(jobs) * len(sets)
     for r, space in jobs:
         x = r.features("backbone" if space == "pixels" else space)
@@ -81,8 +84,19 @@ def label_probes(run, pixels=None, progress: Callable[[float, str], None] | None
             out.append({"representation": PIXELS_NAME if space == "pixels" else run.id, "space": space,
                         "labels": name, "classes": len(classes) or int(labels.max()) + 1,
                         **probe_rows(x, labels, run.is_test)})  # fmt: skip
+    if new_pixels:  # the same for every run on these images: kept with the baseline
+        pixel_rows = [row for row in out if row["space"] == "pixels"]
+        save_json_atomically(_path(pixels), pixel_rows)
+    out = [row for row in out if row["space"] != "pixels"] + pixel_rows
     save_json_atomically(_path(run), out)
     return out
+
+
+def _stored_pixel_rows(pixels, sets: list[str]) -> list[dict]:
+    """The pixel baseline's probes of these label sets, when an earlier run on its images stored them."""
+    rows = load_json(_path(pixels))
+    ok = isinstance(rows, list) and [r.get("labels") for r in rows] == sets
+    return rows if ok else []
 
 
 def probe_value(

@@ -118,8 +118,8 @@ def estimate_seconds(cfg: TrainConfig, speed: float) -> float:
     plan = plan_steps(cfg, n)
     views = get_method(cfg.method).n_views
     train = plan.total_steps * plan.batch * views / (2 * speed)  # speed is measured on two-view runs
-    sets = get_dataset_spec(cfg.dataset).label_sets  # more than one: each probed on h, z and the pixels
-    probes = LABEL_PROBE_SECONDS * 3 * sets if sets > 1 else 0.0
+    sets = get_dataset_spec(cfg.dataset).label_sets  # more than one: each probed on h and z (the pixels
+    probes = LABEL_PROBE_SECONDS * 2 * sets if sets > 1 else 0.0  # once for all runs on the same images)
     return train + SCORE_SECONDS_PER_10K * (n + 10_000) / 10_000 + probes
 
 

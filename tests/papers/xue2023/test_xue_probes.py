@@ -153,8 +153,9 @@ def coarse_and_fine(n=2_000, seed=0):
 
 def test_each_label_set_is_probed_on_what_the_features_encode(tmp_path):
     h, z, sets, is_test = coarse_and_fine()
-    pixels = SimpleNamespace(features=lambda space: np.random.default_rng(1).normal(size=(len(h), 8)))
-    rows = label_probes(FakeRun(tmp_path, h, z, sets, is_test), pixels)
+    pixels = SimpleNamespace(path=tmp_path / "pixels",
+                             features=lambda space: np.random.default_rng(1).normal(size=(len(h), 8)))  # fmt: skip
+    rows = label_probes(FakeRun(tmp_path / "run", h, z, sets, is_test), pixels)
     assert len(rows) == 6  # {h, z, pixels} x {class, fine}
     for probe in ("linear", "knn"):
         assert probe_value(rows, "class", "backbone", probe) > 0.98  # h holds the coarse class
@@ -166,6 +167,18 @@ def test_each_label_set_is_probed_on_what_the_features_encode(tmp_path):
     assert all(r["linear"] < 0.3 for r in noise)  # noise features: chance (0.2 and 0.1)
     assert {r["labels"]: r["classes"] for r in rows} == {"class": 5, "fine": 10}
     assert all(r["n_fit"] == int((~is_test).sum()) and r["n_test"] == int(is_test.sum()) for r in rows)
+
+
+def test_a_second_run_on_the_same_images_reuses_the_pixel_probes(tmp_path):
+    h, z, sets, is_test = coarse_and_fine()
+    reads = []
+    pixels = SimpleNamespace(path=tmp_path / "pixels", features=lambda space: reads.append(space) or h)
+    first = label_probes(FakeRun(tmp_path / "a", h, z, sets, is_test), pixels)
+    second = label_probes(FakeRun(tmp_path / "b", z[:, :5], z, sets, is_test), pixels)
+    assert len(reads) == 1 and len(second) == 6  # the pixels were probed for the first run only
+    pixel_rows = [r for r in first if r["space"] == "pixels"]
+    assert [r for r in second if r["space"] == "pixels"] == pixel_rows
+    assert second[:4] != first[:4]  # the runs' own rows are their own
 
 
 def test_label_probes_come_back_from_the_cache(tmp_path):

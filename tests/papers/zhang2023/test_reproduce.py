@@ -7,6 +7,7 @@ import copy
 import json
 
 import pytest
+from report_checks import checked_report
 
 from lab.papers import reports
 from lab.papers.zhang2023 import claims, reproduce
@@ -90,25 +91,12 @@ def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
     md_path = reproduce.main(quick=True, runs_dir=tmp_path / "runs", datasets=("digits",),
                              out_dir=tmp_path / "docs", log=lambda s: None)  # fmt: skip
     assert md_path == tmp_path / "docs" / "zhang2023.md"
-    text = md_path.read_text()
-    data = json.loads((tmp_path / "docs" / "zhang2023.json").read_text())
-    assert CITE in text and "arXiv 2305.10229" in text
-    assert "`python -m lab reproduce zhang2023 --quick --dataset digits`" in text
-    for fact in (
-        "**Date:**",
-        "**Machine:**",
-        "**Scale:**",
-        "### Claims",
-        "### Measurements",
-        "pixels (PCA-64)",
-    ):
-        assert fact in text, fact
-    (section,) = data["datasets"]
+    command = "python -m lab reproduce zhang2023 --quick --dataset digits"
+    text, section = checked_report(md_path, CITE, command)
+    assert "arXiv 2305.10229" in text
     assert section["dataset"] == "digits" and set(section["measures"]) == {"supervised", "simclr", "pixels"}
     claims = section["claims"]
-    assert len(claims) == 5 and all(c["verdict"] in reports.VERDICTS for c in claims)
-    for c in claims:
-        assert f"| **{c['verdict']}** |" in text
+    assert len(claims) == 5
     assert [c["verdict"] for c in claims] == verdicts(
         section["measures"], section["pairs"]
     )  # computed, not typed
@@ -116,7 +104,7 @@ def test_reproduce_on_digits_writes_a_well_formed_report(tmp_path):
         assert f"RLD, τ = {tau}" in text
     for p in (1, 10, 100, 1000):
         assert f"purity, p = {p}" in text
-    assert reports.load_report(KEY, tmp_path / "docs")[1]["command"] == data["command"]
+    assert reports.load_report(KEY, tmp_path / "docs")[1]["command"] == command
     # A second call reuses the stored runs and analyses.
     again = reproduce.main(quick=True, runs_dir=tmp_path / "runs", datasets=("digits",),
                            out_dir=tmp_path / "docs", log=lambda s: None)  # fmt: skip

@@ -110,21 +110,10 @@ class Group:
         both = None if self.t2 is None else torch.cat([self.c, self.t2], -1)
         object.__setattr__(self, "_c_t2", both)
 
-    def gradient(self, w: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """∂E[L]/∂W for each model (expected_gradient, using the structure); t: [d]."""
-        wt = w * t
-        if self.t2 is not None:
-            wc, wt2 = (w @ self._c_t2).split(w.shape[-1], -1)
-            return -4 * wc + 2 * (wt2 @ w.mT) @ wt + 2 * (wt @ w.mT) @ wt2
-        wc = w * self.c[:, None, :]
-        if self.low is not None:
-            left, right = self.low
-            wc = wc + ((w @ left) @ right.mT + (w @ right) @ left.mT) / 2
-        return -4 * wc + 4 * (wt @ w.mT) @ wt
-
     def stepper(self, t: torch.Tensor, lr: float) -> Callable[[torch.Tensor], torch.Tensor]:
-        """W ↦ W − lr · gradient(W, t), fused into a few batched products (baddbmm adds a product to a
-        tensor in one call): the same step in half the calls, which is most of a narrow model's time."""
+        """W ↦ W − lr · ∂E[L]/∂W (expected_gradient, using the group's structure; t: [d]), fused into a few
+        batched products (baddbmm adds a product to a tensor in one call): half the calls of computing the
+        gradient and then stepping, and the calls are most of a narrow model's time."""
         t = t[: self.w0.shape[-1]]  # a group on fewer coordinates trains on T's first ones
         if self.t2 is not None:
             return lambda w: self._dense_step(w, t, lr)

@@ -13,11 +13,12 @@ import resource
 import time
 
 import numpy as np
+import torch
 
 from lab.core.data import DatasetUnavailable, load_dataset
 from lab.measures.density import relative_local_density, rld_subsample
-from lab.measures.features import stratified_subsample
-from lab.measures.neighbours import approx_knn_graph, knn_search
+from lab.measures.features import exact_search_backend, faiss_blas_core, l2_normalize, stratified_subsample
+from lab.measures.neighbours import approx_knn_graph, cosine_index, flat_search, knn_search, search_backend
 from lab.measures.probes.common import label_budget
 from lab.measures.probes.gcn import gcn_probe, rld_graph
 from lab.measures.probes.linear import linear_probe
@@ -74,6 +75,24 @@ class _Table:
         print(f"{what:<52} {seconds:>7.2f} {cpu:>7.2f}  {target:<9} {result}", flush=True)
 
 
+def _search_backends(t: _Table, x, n_train: int) -> None:
+    """The exact search two ways on the same points: faiss IndexFlatIP and torch's blocked matmul +
+    top-k (lab.measures.neighbours.flat_search), for a kNN probe's shape (test rows against training
+    rows, k = 20) at the features' 64 dims and lifted to 256 (a run's backbone width) by a fixed random
+    matrix: search time depends on the dims, not on what the features mean."""
+    print(f"faiss's BLAS: OpenBLAS kernels {faiss_blas_core()}; torch: {torch.backends.cpu.get_cpu_capability()}; "
+          f"the lab's large exact searches here: {exact_search_backend()} (lab.measures.neighbours.search_backend)")  # fmt: skip
+    lift = np.random.default_rng(0).normal(size=(x.shape[1], 256)).astype(np.float32)
+    for d, feats in [(x.shape[1], x), (256, x @ lift)]:
+        index, q = cosine_index(feats[:n_train]), l2_normalize(feats[n_train:])
+        what = f"{len(q):,} test x {n_train:,} train, {d} dims, k=20"
+        (_, f_idx), s_f = _timed(lambda: flat_search(index, q, 20, None, backend="faiss"))  # noqa: B023
+        t.row(f"exact search by faiss, {what}", s_f, "")
+        (_, t_idx), s_t = _timed(lambda: flat_search(index, q, 20, None, backend="torch"))  # noqa: B023
+        t.row(f"exact search by torch, {what}", s_t,
+              f"{s_f / s_t:.2f}x faiss's speed; same neighbours {(t_idx == f_idx).mean():.2%}")  # fmt: skip
+
+
 def _density_and_neighbours(t: _Table, x, y, n_train: int, tau: float, draws: int):
     """RLD on 10k and over draws, the purity curve, the kNN table, UMAP's graph, pairs, RLD on all
     training points. Returns the kNN table (sims, idx) and its search's (wall, cpu) seconds."""
@@ -98,7 +117,9 @@ def _density_and_neighbours(t: _Table, x, y, n_train: int, tau: float, draws: in
     nb, t_knn = _timed(lambda: knn_search(x, 50))
     c_knn = _timed.cpu
     t.row(
-        "run's kNN table: faiss exact k=50, all points", t_knn, "once per run, stored (lab.store.neighbours)"
+        f"run's kNN table: exact k=50 ({search_backend(len(x), x.shape[1], 51)}), all points",
+        t_knn,
+        "once per run, stored (lab.store.neighbours)",
     )
     (_, approx), s = _timed(lambda: approx_knn_graph(x, 14))
     exact14 = np.asarray(nb[1])[:, :14]
@@ -150,6 +171,7 @@ def main(tau: float = 0.2, draws: int = 5, gcn_steps: int = 60, gcn_budget: floa
     print(f"tau = {tau}; wall seconds, one run each; cpu = this process's CPU seconds (cpu << wall")
     print(f"on 2 cores means other work competed); load average at start {os.getloadavg()[0]:.1f}\n")
     table = _Table()
+    _search_backends(table, x, n_train)
     nb, knn_time = _density_and_neighbours(table, x, y, n_train, tau, draws)
     _gcn(table, x, y, n_train, tau, nb, knn_time, gcn_steps, gcn_budget)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux

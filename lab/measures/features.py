@@ -6,6 +6,7 @@ Pure functions on numpy arrays: features `x` are float [N, d], labels integer cl
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,41 @@ def faiss_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         faiss.omp_set_num_threads(old)
+
+
+# OpenBLAS's generic x86 kernel sets: what it runs on a CPU it does not recognise.
+GENERIC_BLAS_CORES = frozenset(
+    {"Prescott", "Katmai", "Coppermine", "Northwood", "Core2", "Penryn", "Dunnington"}
+)
+
+
+@functools.cache
+def faiss_blas_core() -> str | None:
+    """The kernel set faiss's own BLAS runs here (threadpoolctl's report), or None when it is not OpenBLAS.
+
+    faiss-cpu wheels bundle their own OpenBLAS; 1.15.1's (0.3.15) does not recognise newer Intel Xeons
+    (CPU model 207) and falls back to "Prescott" (SSE3) kernels, 4-5x slower than the SkylakeX kernels
+    the same CPU gets from numpy's OpenBLAS (docs/performance.md, "Exact neighbour search").
+    """
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("internal_api") == "openblas" and "faiss" in lib.get("filepath", ""):
+            return lib.get("architecture")
+    return None
+
+
+@functools.cache
+def exact_search_backend() -> str:
+    """Who computes the similarities of a large exact search here (lab.measures.neighbours.flat_search)."""
+    return search_backend_for(faiss_blas_core(), torch.backends.cpu.get_cpu_capability())
+
+
+def search_backend_for(blas_core: str | None, cpu_capability: str) -> str:
+    """Either "faiss" (IndexFlatIP) or "torch" (blocked matmul + top-k) when faiss's BLAS runs generic kernels
+    (blas_core) on a CPU that torch drives with AVX2 or AVX-512 (cpu_capability, torch's name for it).
+    The neighbours are the same up to ties."""
+    return "torch" if blas_core in GENERIC_BLAS_CORES and cpu_capability != "DEFAULT" else "faiss"
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -1,15 +1,24 @@
-"""Neighbour search: every nearest-neighbour query of the lab goes through faiss here.
+"""Neighbour search: every nearest-neighbour query of the lab goes through here (faiss, and torch).
 
 Exact cosine top-k (IndexFlatIP on L2-normalised features), with the query point itself always
-excluded, and an approximate graph (IndexIVFFlat) for UMAP. See docs/science.md, "Neighbours".
+excluded, and an approximate graph (IndexIVFFlat) for UMAP. Where faiss's bundled BLAS runs generic
+kernels, a large exact search computes its similarities with torch instead (`search_backend`). See
+docs/science.md, "Neighbours".
 """
 
 from __future__ import annotations
 
 import faiss
 import numpy as np
+import torch
 
-from lab.measures.features import check_features, faiss_threads, l2_normalize
+from lab.measures.features import (
+    check_features,
+    exact_search_backend,
+    faiss_threads,
+    l2_normalize,
+    torch_threads,
+)
 
 
 def cosine_index(x: np.ndarray) -> faiss.IndexFlatIP:
@@ -61,8 +70,7 @@ def knn_search(
         q = l2_normalize(check_features(queries, name="queries"))
         if q.shape[1] != x.shape[1]:
             raise ValueError(f"queries have {q.shape[1]} dims but x has {x.shape[1]}; use the same features.")
-        with faiss_threads(threads):
-            sims, idx = index.search(q, k)
+        sims, idx = flat_search(index, q, k, threads)
         return sims, idx.astype(np.int64)
     rows = np.arange(n) if query_rows is None else np.asarray(query_rows, dtype=np.int64)
     return _own_rows_search(index, x[rows], rows, k, threads)
@@ -72,9 +80,47 @@ def _own_rows_search(index, q: np.ndarray, rows: np.ndarray, k: int, threads: in
     """Top-k neighbours of indexed rows `rows` (normalised q), each row itself excluded."""
     if not 1 <= k <= index.ntotal - 1:
         raise ValueError(f"asked for k={k} neighbours but x has only {index.ntotal} points; use 1 <= k <= {index.ntotal - 1}.")  # fmt: skip
-    with faiss_threads(threads):
-        sims, idx = index.search(q, k + 1)
+    sims, idx = flat_search(index, q, k + 1, threads)
     return drop_self(sims, idx, rows)
+
+
+TORCH_MIN_QUERIES = 256  # fewer queries: faiss, whatever its BLAS (a click's one row takes milliseconds)
+TORCH_BLOCK_ENTRIES = 2**26  # similarities per block of the torch search: 256 MB of float32
+
+
+def search_backend(n_queries: int, d: int, k: int) -> str:
+    """The backend `flat_search` takes here for n_queries queries of d dims at k: "faiss" or "torch".
+
+    torch only where `exact_search_backend()` allows it (faiss's BLAS runs generic kernels), for many
+    queries, and where it was faster on such a CPU (10,000 queries against 60,000 points): from 128 dims
+    at every k measured (up to 1,001; 1.7-3.8x at 256 dims), at 64 dims up to k = 128 (1.2-1.6x; slower
+    at k = 201 and 1,001); below 64 dims faiss was faster (docs/performance.md, "Exact neighbour search").
+    """
+    if n_queries < TORCH_MIN_QUERIES or d < 64 or (d < 128 and k > 128):
+        return "faiss"
+    return exact_search_backend()
+
+
+def flat_search(
+    index: faiss.IndexFlatIP, q: np.ndarray, k: int, threads: int | None, backend: str | None = None
+):
+    """index.search(q, k) on normalised queries q [Nq, d]: by faiss, or where `search_backend` says so, as
+    blocked torch matmuls against the index's vectors with torch.topk: the same exact top-k up to ties.
+    backend: force one."""
+    backend = backend or search_backend(len(q), index.d, k)
+    if backend == "faiss":
+        with faiss_threads(threads):
+            return index.search(q, k)
+    x = torch.from_numpy(
+        faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    )
+    block = max(1, min(len(q), TORCH_BLOCK_ENTRIES // max(1, index.ntotal)))
+    sims, idx = np.empty((len(q), k), np.float32), np.empty((len(q), k), np.int64)
+    with torch_threads(threads or torch.get_num_threads()), torch.inference_mode():
+        for i in range(0, len(q), block):
+            s, j = (torch.from_numpy(q[i : i + block]) @ x.T).topk(k, dim=1)
+            sims[i : i + block], idx[i : i + block] = s.numpy(), j.numpy()
+    return sims, idx
 
 
 def drop_self(sims: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The kNN probe: a weighted cosine vote of the k nearest training points (faiss).
+"""The kNN probe: a weighted cosine vote of the k nearest training points (lab.measures.neighbours).
 
 Standard kNN monitor [L, standard]; docs/science.md, "Probes".
 """
@@ -25,7 +25,7 @@ def knn_probe(
     """Weighted cosine kNN classifier: the k nearest train points vote with weight exp(sim / t).
 
     Standard kNN monitor [L, standard] (Wu et al. 2018 style), used beside Zhang, Lu & Xuan 2023's
-    probes. Neighbours by faiss (lab.measures.neighbours.knn_search). x: [N, d]; y: [N].
+    probes. Neighbours by lab.measures.neighbours.knn_search (exact). x: [N, d]; y: [N].
     """
     train_x, test_x = check_split(train_x, train_y, test_x, test_y)
     classes, y_idx = np.unique(train_y, return_inverse=True)

@@ -42,7 +42,11 @@ with st.expander("New sweep", expanded=not stored_sweeps(store), icon=":material
     subset = c2.number_input("Training images (0 = all)", 0, 60_000, 10_000 if dataset != "digits" else 0, step=1000,
                              key=f"sw_subset-{dataset}")  # fmt: skip
     epochs = c3.number_input("Epochs", 0.1, 50.0, float(default_epochs("simclr", dataset)), step=0.5,
-                             key=f"sw_epochs-{dataset}")  # fmt: skip
+                             key=f"sw_epochs-{dataset}",
+                             help=f"Every run of the sweep trains this many epochs, whatever its method, so that "
+                                  f"methods compare at equal training. A single run's default here is "
+                                  f"{default_epochs('simclr', dataset):g} for SimCLR and "
+                                  f"{default_epochs('supervised', dataset):g} for supervised.")  # fmt: skip
     budget = c4.number_input("Budget, minutes", 1, 24 * 60, 15, key="sw_budget",
                              help="A sweep whose estimate is longer is refused before anything trains.")  # fmt: skip
     c1, c2 = st.columns(2)

@@ -76,7 +76,7 @@ def stored_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable
 
 
 def neighbour_table(run, space: str = "backbone", k: int = KNN_K) -> NeighbourTable:
-    """The run's kNN table: loaded when stored, otherwise one faiss search, stored, returned."""
+    """The run's kNN table: loaded when stored, otherwise one exact search, stored, returned."""
     table = stored_table(run, space, k)
     if table is not None:
         return table

@@ -130,7 +130,7 @@ def _scores(req: JobRequest) -> None:
 def _table(req: JobRequest) -> None:
     from lab.store.neighbours import neighbour_table
 
-    req.say(f"Finding the nearest neighbours of all {len(req.run.labels):,} images (faiss, exact cosine)...")
+    req.say(f"Finding the nearest neighbours of all {len(req.run.labels):,} images (exact cosine)...")
     neighbour_table(req.run, req.space)
     req.done("Neighbours ready.")
 

@@ -29,7 +29,7 @@ SAG_BATCH = 512  # batch of the reproduction's SAG and VICReg runs [L]
 WALKS_LOGGED = 512  # walks of the last batch a run keeps for the graph page (all of a 512 batch)
 
 # the kNN-graph page [L]
-GRAPH_K = 10  # out-edges per node of the drawn neighbourhood (from the run's faiss kNN table)
+GRAPH_K = 10  # out-edges per node of the drawn neighbourhood (from the run's exact kNN table)
 GRAPH_NODES = 300  # nodes of the drawn neighbourhood (the slider goes to 500)
 GRAPH_WALKS = 20  # walks drawn at once
 

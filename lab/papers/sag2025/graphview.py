@@ -2,7 +2,7 @@
 random walks on it with SAG-VICReg's kernel, and the walks a sag-vicreg run logged in training.
 
 Simai, Talmon & Shaham 2025 (arXiv 2506.18104); docs/science.md, "SAG-VICReg". The neighbourhood's
-edges come from the run's stored faiss kNN table (lab.store.neighbours); the walks use the kernel of
+edges come from the run's stored exact kNN table (lab.store.neighbours); the walks use the kernel of
 lab.measures.graphs on the neighbourhood's own points, as training does on a batch [L]. Milliseconds
 for a few hundred nodes: the page calls these directly once the kNN table is stored.
 """

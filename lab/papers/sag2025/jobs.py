@@ -22,7 +22,7 @@ def _structure(req: JobRequest) -> None:
 def _table(req: JobRequest) -> None:
     from lab.store.neighbours import neighbour_table
 
-    req.say("Exact kNN table (faiss) for the neighbourhood graph...")
+    req.say("Exact kNN table for the neighbourhood graph...")
     neighbour_table(req.rep(), req.space)
     req.done("kNN table ready.")
 

@@ -10,7 +10,7 @@ SAMPLER_QUALITY = "sepp2023.sampler"
 def _sampler_quality(req: JobRequest) -> None:
     from lab.papers.sepp2023.analysis import run_sampler_quality
 
-    req.say("Mining partners with this representation (faiss) over a grid of k, thresholds and filters...")
+    req.say("Mining partners with this representation over a grid of k, thresholds and filters...")
     out = run_sampler_quality(req.rep(), req.space)
     req.done(f"Sampler quality ready in {out['seconds']:.1f} s.")
 

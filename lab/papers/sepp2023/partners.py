@@ -3,7 +3,7 @@
 Alkhalefi, Leontidis & Zhong 2023 (arXiv 2306.16122): positives mined once from un-augmented images with
 an encoder trained without labels [P idea]; top-k cosine neighbours, a threshold given as a quantile of
 the top-k cosines and an optional mutual-neighbour filter are the lab's details [L] (spec 1, docs/science.md,
-"SePP"). Pure functions on numpy arrays; neighbours through lab.measures.neighbours.knn_search (faiss).
+"SePP"). Pure functions on numpy arrays; neighbours through lab.measures.neighbours.knn_search (exact).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def mutual_mask(idx: np.ndarray) -> np.ndarray:
 
 def mine_partners(x: np.ndarray, k: int, quantile: float = 0.0, mutual: bool = False,
                   threads: int | None = None) -> Partners:  # fmt: skip
-    """Top-k cosine partners of every row of x [N, d] (faiss, self excluded) [L].
+    """Top-k cosine partners of every row of x [N, d] (exact, self excluded) [L].
 
     quantile: keep pairs whose cosine reaches this quantile of all N x k top-k cosines (0 keeps all;
     absolute cosines mean little, since ReLU features are close for any two images). mutual: keep a pair

@@ -21,7 +21,7 @@ state.require_app()  # a page opened by its URL right after the server started
 
 st.title("kNN graph and random walks")
 st.caption(
-    f"After {CITE}. Each image is linked to its nearest neighbours (cosine, faiss); SAG-VICReg walks such a "
+    f"After {CITE}. Each image is linked to its nearest neighbours (cosine, exact); SAG-VICReg walks such a "
     "graph within each training batch and takes where a walk ends as an extra positive. Here the graph is the "
     "k-hop neighbourhood of one image, and the walks use the paper's idea with the lab's kernel: k nearest, "
     "Gaussian weights with a median bandwidth, symmetrised, no self-loops **[P idea, L details]**. Walk "
@@ -34,7 +34,7 @@ if run is None:
     st.stop()
 
 root, names = state.runs_root(), state.class_names(run.config.dataset)
-c1, c2, c3 = st.columns(3)
+c1, c2, c3 = st.columns([1.2, 1.35, 1])
 rep_choice = c1.segmented_control("Representation", ["run", "pixels"], default="run", key="graph_rep",
                                   format_func=lambda r: run_label(run, score=False) if r == "run" else "pixels (PCA-64)") or "run"  # fmt: skip
 pixels = rep_choice == "pixels"
@@ -91,7 +91,7 @@ def stats_panel(nb, walks) -> None:
     """The graph's statistics and the walks' numbers, one row of cards (lab.measures.graphs.GraphStats)."""
     s = nb.stats
     cols = st.columns(6)
-    cols[0].metric("Graph", f"{s.nodes} nodes", f"{s.edges} edges", delta_color="off", delta_arrow="off")
+    cols[0].metric("Nodes", f"{s.nodes}", f"{s.edges} edges", delta_color="off", delta_arrow="off")
     cols[1].metric(
         "Cross-class edges", f"{s.cross_class_share:.0%}", help="Share of drawn edges between two classes."
     )
@@ -99,9 +99,10 @@ def stats_panel(nb, walks) -> None:
                    delta_arrow="off")  # fmt: skip
     cols[3].metric("Degree", f"{s.degree_mean:.1f} ± {s.degree_std:.1f}", f"{s.degree_min} to {s.degree_max}",
                    delta_color="off", delta_arrow="off")  # fmt: skip
-    cols[4].metric(f"Return probability, t = {walks.t}", f"{walks.return_probability:.3f}",
-                   f"mean over nodes {walks.mean_return:.3f}", delta_color="off", delta_arrow="off",
-                   help="P^t[i, i]: the walk mass that comes back to where it started.")  # fmt: skip
+    cols[4].metric(f"Return, t = {walks.t}", f"{walks.return_probability:.3f}", f"mean {walks.mean_return:.3f}",
+                   delta_color="off", delta_arrow="off",
+                   help=f"Return probability P^t[i, i] after t = {walks.t} steps: the walk mass that comes back to "
+                        "the selected image. Below it, the mean over the graph's nodes.")  # fmt: skip
     cols[5].metric("Walk precision", f"{walks.precision:.0%}", f"chance {1 / len(names):.0%}", delta_color="off",
                    delta_arrow="off", help="Share of walks ending on the selected image's class (labels: display only).")  # fmt: skip
 

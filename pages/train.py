@@ -1,6 +1,7 @@
 """Train page: choose a config, see what the augmentation does, train in the background."""
 
 import datetime
+import html
 
 import streamlit as st
 
@@ -246,8 +247,10 @@ with right:
         names = state.class_names(dataset)
         n = len(originals)
         head = st.columns([1.3] + [1] * n, vertical_alignment="bottom")
-        for i in range(n):
-            head[i + 1].caption(names[i])
+        for i in range(n):  # small, centred, and broken only between words or after a slash ("T-shirt/top")
+            name = html.escape(names[i]).replace("/", "/<wbr>")
+            head[i + 1].markdown(f"<div style='font-size:0.72rem;line-height:1.2;text-align:center;opacity:0.75;"
+                                 f"overflow-wrap:normal;word-break:normal'>{name}</div>", unsafe_allow_html=True)  # fmt: skip
         for title, row in (("original", originals), ("view 1", view1), ("view 2", view2)):
             cols = st.columns([1.3] + [1] * n, vertical_alignment="center")
             cols[0].caption(title)

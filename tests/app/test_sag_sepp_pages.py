@@ -51,10 +51,10 @@ def test_the_graph_page_draws_the_neighbourhood_its_walks_and_statistics(app_env
     assert not at.exception and not at.error
     graph = next(s for s in chart_specs(at) if '"walk 1"' in s)
     assert '"cross-class edge"' in graph and '"selected image"' in graph and '"walk 20"' in graph
-    assert metric(at, "Components") is not None and metric(at, "Return probability, t = 2") is not None
+    assert metric(at, "Components") is not None and metric(at, "Return, t = 2") is not None
     assert "Simai, Talmon & Shaham 2025" in at.caption[0].value
     at.slider(key="walk_t").set_value(4).run()
-    assert not at.exception and metric(at, "Return probability, t = 4") is not None
+    assert not at.exception and metric(at, "Return, t = 4") is not None
     at.slider(key="walk_n").set_value(3).run()
     assert not any('"walk 4"' in s for s in chart_specs(at)) and any('"walk 3"' in s for s in chart_specs(at))
     at.number_input[0].set_value(5).run()

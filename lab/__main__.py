@@ -193,7 +193,7 @@ def cmd_sweep(args) -> int:
     from lab.store.runs import RunStore
     from lab.sweep.grid import Sweep, check_budget, plan
     from lab.sweep.report import sweep_table
-    from lab.sweep.runner import run_sweep, run_sweep_on_ray
+    from lab.sweep.runner import complete_paper_scores, run_sweep, run_sweep_on_ray
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)} | set(all_params()) | set(dataset_params())
     base = {k: v for k, v in vars(args).items() if k in fields and v is not None}
@@ -226,6 +226,8 @@ def cmd_sweep(args) -> int:
                 bar.update(round(1000 * sp.fraction) - bar.n)
 
             run_sweep(sweep, store, progress=show, budget_minutes=args.budget_minutes)
+    if not args.skip_paper_scores:
+        complete_paper_scores(sweep, store, log=lambda s: print(s, file=sys.stderr))
     print(sweep_table(sweep, store))
     return 0
 
@@ -309,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train each run for about this many seconds instead of epochs (as train --budget)")  # fmt: skip
     p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a --ray local instance (default: all)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and its estimate, train nothing")
+    p.add_argument("--skip-paper-scores", action="store_true",
+                   help="print the table without computing the papers' run scores it lacks (M1, M2: a few "
+                        "seconds per run)")  # fmt: skip
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser(
         "reproduce", help="re-measure a paper's claims at the lab's scale; writes docs/reproduce/"

@@ -170,3 +170,25 @@ def check_reachable(address: str, timeout_s: float = 3.0) -> None:
     except (OSError, ValueError) as exc:
         raise ValueError(f"Could not reach a Ray cluster at '{address}' ({exc}). Check the address (`ray status` on "
                          "the head node prints it) and that this machine can reach it, or use --ray local.") from exc  # fmt: skip
+
+
+def complete_paper_scores(sweep: Sweep, store: RunStore, log: Callable[[str], None] = print) -> int:
+    """Compute the papers' run scores (M1, M2: lab.papers.paper.RunScores) that the sweep's stored runs lack,
+    in this process, by the same job kinds the app's worker runs; returns how many runs were scored. The
+    pixel baseline's are left to the app, which draws them (the CLI's table has no pixel row)."""
+    from lab.papers import paper_job_kinds
+    from lab.sweep.report import scores_to_compute, sweep_rows
+    from lab.worker.job import JobRequest
+
+    kinds = {k.name: k for k in paper_job_kinds()}
+    todo = [(s, run) for s, run, params in scores_to_compute(sweep_rows(sweep, store), store) if not params]
+    started = time.perf_counter()
+    for i, (scores, run) in enumerate(todo):
+        log(f"{scores.title} of run {run.id} ({i + 1} of {len(todo)})...")
+        req = JobRequest(kind=scores.job_kind, key=f"{run.id}/{scores.job_kind}", store=store,
+                         emit=lambda **_: None, should_stop=lambda: False, run_id=run.id)  # fmt: skip
+        kinds[scores.job_kind].work(req)
+    if todo:
+        titles = " and ".join(sorted({s.title for s, _ in todo}))
+        log(f"{titles} of {len(todo)} runs in {_minutes(time.perf_counter() - started)}.")
+    return len(todo)

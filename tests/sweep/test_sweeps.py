@@ -139,9 +139,16 @@ def test_the_cli_sweeps_then_prints_one_row_per_run(tmp_path, capsys):
     assert "2 runs (0 stored, 2 to train)" in capsys.readouterr().err
     assert main([*args, "--budget-minutes", "0.001"]) == 2
     assert "over its budget" in capsys.readouterr().err
-    assert main(args) == 0
+    assert main([*args, "--skip-paper-scores"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:2] == ["run", "embedding_size"] and len(out) == 3
+    assert "m2" not in out[0].split()  # not computed yet
+    assert main(args) == 0  # the runs are stored: only M1 and M2 are computed
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert "m2" in out[0].split() and "M1 and M2 of 2 runs" in captured.err
+    col = out[0].split().index("m2")
+    assert all(-1 <= float(line.split()[col]) <= 1 for line in out[1:])  # a rank correlation per run
     assert main([*args[:-2], "--over", "embeding_size=4"]) == 2
 
 

@@ -1,6 +1,6 @@
 # make run   — set up .venv when needed, then open the lab (streamlit run app.py)
 # make test  — set up .venv when needed, then run the whole test suite
-# make test-fast — everything except the browser and the tests that train (under a minute)
+# make test-fast — everything except the browser and the tests that train (about a minute)
 # make bench — training throughput vs a per-sample pipeline, matmul peak, RSS
 
 PYTHON ?= python3

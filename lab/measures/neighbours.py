@@ -8,6 +8,8 @@ docs/science.md, "Neighbours".
 
 from __future__ import annotations
 
+import contextlib
+
 import faiss
 import numpy as np
 import torch
@@ -111,16 +113,18 @@ def flat_search(
     if backend == "faiss":
         with faiss_threads(threads):
             return index.search(q, k)
-    x = torch.from_numpy(
-        faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-    )
-    block = max(1, min(len(q), TORCH_BLOCK_ENTRIES // max(1, index.ntotal)))
-    sims, idx = np.empty((len(q), k), np.float32), np.empty((len(q), k), np.int64)
-    with torch_threads(threads or torch.get_num_threads()), torch.inference_mode():
-        for i in range(0, len(q), block):
-            s, j = (torch.from_numpy(q[i : i + block]) @ x.T).topk(k, dim=1)
-            sims[i : i + block], idx[i : i + block] = s.numpy(), j.numpy()
-    return sims, idx
+    x = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    with torch_threads(threads) if threads else contextlib.nullcontext(), torch.inference_mode():
+        sims, idx = matmul_topk(torch.from_numpy(q), torch.from_numpy(x), k)
+    return sims.numpy(), idx.numpy()
+
+
+def matmul_topk(q: torch.Tensor, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k largest of q @ x.T per row [Nq, k] (values, column indices), on q's device, a block of query
+    rows at a time (TORCH_BLOCK_ENTRIES similarities). Shared by `flat_search` and the CUDA kNN score."""
+    block = max(1, min(len(q), TORCH_BLOCK_ENTRIES // max(1, len(x))))
+    parts = [(q[i : i + block] @ x.T).topk(k, dim=1) for i in range(0, len(q), block)]
+    return torch.cat([v for v, _ in parts]), torch.cat([j for _, j in parts])
 
 
 def drop_self(sims: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

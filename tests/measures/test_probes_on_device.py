@@ -22,7 +22,9 @@ def blobs():
 
 
 def test_knn_by_blocked_matmul_equals_faiss(blobs, monkeypatch):
-    monkeypatch.setattr("lab.measures.probes.on_device.BLOCK", 97)  # several blocks, a ragged last one
+    monkeypatch.setattr(
+        "lab.measures.neighbours.TORCH_BLOCK_ENTRIES", 97 * 2000
+    )  # 97-row blocks, a ragged last one
     faiss_acc = scores.knn_accuracy(*blobs)
     assert 0.4 < faiss_acc < 0.95
     assert knn_accuracy_on(*blobs, "cpu") == faiss_acc

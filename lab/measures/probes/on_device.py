@@ -2,7 +2,7 @@
 lab.measures.probes.scores, written in torch so that a run trained on a GPU is scored there instead
 of waiting for the CPU [L].
 
-- kNN: exact cosine top-k by blocked matmul and torch.topk, then the same weighted vote (k = 20,
+- kNN: exact cosine top-k by blocked matmul and torch.topk (lab.measures.neighbours.matmul_topk), then the same weighted vote (k = 20,
   exp(sim / 0.07)); the same neighbours as faiss's exact search up to ties.
 - linear: the same pipeline as `linear_model` — L2-normalise, standardise with the training rows'
   mean and standard deviation, multinomial logistic regression with sklearn's penalty (C · Σ log-loss +
@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from lab.measures.neighbours import matmul_topk
 from lab.measures.probes.knn import KNN_K, KNN_T
-
-BLOCK = 4096  # query rows per matmul block: [BLOCK, N_train] similarities at a time
 
 
 def use_device(device: torch.device | str | None) -> bool:
@@ -38,15 +37,11 @@ def knn_accuracy_on(train_x, train_y, test_x, test_y, device, k: int = KNN_K, t:
     te = torch.nn.functional.normalize(_tensor(test_x, device), dim=1)
     classes, y_idx = np.unique(np.asarray(train_y), return_inverse=True)
     y = torch.as_tensor(y_idx, device=device)
-    correct = 0
-    test_y = np.asarray(test_y)
-    for i in range(0, len(te), BLOCK):
-        sims, idx = (te[i : i + BLOCK] @ tr.T).topk(k, dim=1)
-        votes = torch.zeros(len(sims), len(classes), device=device)
-        votes.scatter_add_(1, y[idx], torch.exp(sims / t))
-        pred = classes[votes.argmax(1).cpu().numpy()]
-        correct += int((pred == test_y[i : i + BLOCK]).sum())
-    return correct / len(te)
+    sims, idx = matmul_topk(te, tr, k)
+    votes = torch.zeros(len(sims), len(classes), device=device)
+    votes.scatter_add_(1, y[idx], torch.exp(sims / t))
+    pred = classes[votes.argmax(1).cpu().numpy()]
+    return float((pred == np.asarray(test_y)).mean())
 
 
 def linear_accuracy_on(

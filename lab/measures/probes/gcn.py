@@ -8,21 +8,25 @@ after every choice (the training step) has been made on held-out training labels
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-
 import numpy as np
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from lab.measures.density import check_tau, rld_weight_blocks
-from lab.measures.features import check_features, l2_normalize, mean_pairwise_distance, torch_threads
+from lab.measures.features import check_features, l2_normalize, mean_pairwise_distance
 from lab.measures.neighbours import knn_search
 from lab.measures.probes.common import ProbeResult, accuracy, check_split, holdout_split, label_budget
+from lab.measures.probes.gcn_fit import GCN_VARIANTS, fit_gcn, normalized_torch_csr
 
-GCN_VARIANTS = ("labels", "features")
+__all__ = [
+    "GCN_VARIANTS",
+    "check_label_reach",
+    "fit_gcn",
+    "gcn_probe",
+    "label_reach",
+    "rld_graph",
+    "row_lse_estimate",
+]
 
 
 # ---------------------------------------------------------------- the graph
@@ -63,7 +67,7 @@ def _sparse_rld_graph(x: np.ndarray, scale: float, k: int, seed: int, neighbors)
     src = np.repeat(np.arange(n), k)
     w = np.exp(2 * t_knn.ravel() - lse[src] - lse[idx.ravel()])
     half = sp.csr_matrix((w, (src, idx.ravel())), shape=(n, n))
-    return _normalized_torch_csr((half + half.T) / 2)  # the paper's to_spare symmetrisation
+    return normalized_torch_csr((half + half.T) / 2)  # the paper's to_spare symmetrisation
 
 
 def row_lse_estimate(
@@ -92,170 +96,6 @@ def row_lse_estimate(
         skip = np.where(hit >= 0, e[np.arange(r1 - r0)[:, None], np.maximum(hit, 0)], 0).sum(1)
         tail[r0:r1] = (e.sum(1, dtype=np.float64) - skip) / np.maximum(len(cols) - (hit >= 0).sum(1), 1)
     return t_max + np.log(np.exp(t_knn - t_max[:, None]).sum(1) + tail * (n - 1 - k))
-
-
-def _normalized_torch_csr(a: sp.csr_matrix) -> torch.Tensor:
-    """D^-1/2 A D^-1/2 of a symmetric scipy matrix A, as a float32 torch sparse CSR tensor."""
-    d = 1 / np.sqrt(np.maximum(np.asarray(a.sum(1)).ravel(), 1e-300))
-    a = sp.csr_matrix(sp.diags(d) @ a @ sp.diags(d))
-    a.sort_indices()  # scipy built it, so the CSR invariants hold: no need for torch's checks
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(a.indptr.astype(np.int64)),
-            torch.from_numpy(a.indices.astype(np.int64)),
-            torch.from_numpy(a.data.astype(np.float32)),
-            a.shape,
-            check_invariants=False,
-        )
-
-
-def _with_self_loops(adj: torch.Tensor) -> torch.Tensor:
-    """Kipf-Welling renormalisation D~^-1/2 (A + I) D~^-1/2 of a normalised adjacency A [L]."""
-    n = adj.shape[0]
-    if adj.layout == torch.strided:
-        a = adj + torch.eye(n)
-        d = a.sum(1).rsqrt()
-        return a * d[:, None] * d[None, :]
-    a = sp.csr_matrix(
-        (adj.values().numpy(), adj.col_indices().numpy(), adj.crow_indices().numpy()), shape=(n, n)
-    )
-    return _normalized_torch_csr(a + sp.eye(n, format="csr"))
-
-
-# ---------------------------------------------------------------- the GCN probe
-class _SymmetricMatmul(torch.autograd.Function):
-    """adj @ h for a symmetric adj (dense or sparse): the backward pass is adj @ grad too."""
-
-    @staticmethod
-    def forward(ctx, adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        ctx.adj = adj
-        return adj @ h
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        return None, ctx.adj @ grad
-
-
-class LabelGCN(nn.Module):
-    """The paper's GCN on label embeddings [P]: layers H' = A H Θ + s·H Θ + b (+H when shapes match).
-
-    Zhang, Lu & Xuan 2023 (repo imageComponent/GCN.py): 16-d embeddings of the known labels with
-    an extra "unknown" token, 2 layers, BatchNorm + SELU between, self-loop weight s starts at 0.
-    """
-
-    def __init__(self, n_classes: int, dim: int = 16):
-        super().__init__()
-        self.n_classes = n_classes
-        self.embed = nn.Embedding(n_classes + 1, dim)  # row n_classes = "unknown"
-        self.lin1, self.lin2 = nn.Linear(dim, dim), nn.Linear(dim, n_classes)
-        self.self1, self.self2 = nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))
-        self.norm = nn.BatchNorm1d(dim, track_running_stats=False)  # full-graph batch statistics
-        for lin in (self.lin1, self.lin2):
-            nn.init.xavier_uniform_(lin.weight)
-            nn.init.zeros_(lin.bias)
-
-    def forward(self, adj: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:  # tokens [N] -> logits [N, C]
-        h0 = self.embed(tokens)
-        with torch.no_grad():  # A H0 = (A onehot) E: the graph product needs no backward pass
-            counts = adj @ F.one_hot(tokens, self.n_classes + 1).float()
-        h1 = F.linear(counts @ self.embed.weight + self.self1 * h0, self.lin1.weight, self.lin1.bias) + h0
-        z = F.selu(self.norm(h1)) @ self.lin2.weight.T
-        return _SymmetricMatmul.apply(adj, z) + self.self2 * z + self.lin2.bias
-
-
-class FeatureGCN(nn.Module):
-    """Kipf & Welling 2017 two-layer GCN on frozen features h [L, the lab's "features" variant]."""
-
-    def __init__(self, d: int, n_classes: int, hidden: int = 64, dropout: float = 0.5):
-        super().__init__()
-        self.lin1, self.lin2, self.dropout = (
-            nn.Linear(d, hidden),
-            nn.Linear(hidden, n_classes, bias=False),
-            dropout,
-        )
-        self.bias = nn.Parameter(torch.zeros(n_classes))
-
-    def forward(self, adj: torch.Tensor, ax: torch.Tensor) -> torch.Tensor:  # ax = A X, precomputed [N, d]
-        h = F.dropout(F.relu(self.lin1(ax)), self.dropout, self.training)
-        return _SymmetricMatmul.apply(adj, self.lin2(h)) + self.bias
-
-
-def fit_gcn(
-    adj: torch.Tensor,
-    node_labels: np.ndarray,
-    val_rows: np.ndarray,
-    n_classes: int,
-    variant: str = "labels",
-    features: np.ndarray | None = None,
-    steps: int = 60,
-    eval_every: int = 5,
-    seed: int = 0,
-    on_eval: Callable[[int, float, float], None] | None = None,
-) -> tuple[np.ndarray, int, float]:
-    """Train a GCN probe on a fixed graph; pick the step by accuracy on val_rows. Sees no test labels.
-
-    Zhang, Lu & Xuan 2023 GCN probe [P] with the lab's selection rule [L]: val_rows are known
-    train labels hidden from the input and the loss; the step with the best val accuracy wins
-    (ties: lower val cross-entropy). "labels" [P]: AdamW lr 0.1; each step hides every fit label
-    with probability p ~ U(0.05, 0.5) and takes CE on the hidden ones. "features" [L]: Kipf-Welling
-    on features [N, d], Adam lr 0.01, wd 5e-4, CE on the fit labels.
-    Runs on one torch thread: 100 steps on 70k nodes took 23 s on one thread vs 83 s on two
-    with the other core busy (measured). adj: [N, N] normalised, symmetric (rld_graph);
-    node_labels: [N] class index, -1 unknown (all test nodes: this function never sees their labels).
-    on_eval(step, val_accuracy, train_loss) is called at every evaluation (progress, curves).
-    Returns (predictions [N] at the selected step, selected step, its val accuracy).
-    """
-    if variant not in GCN_VARIANTS:
-        raise ValueError(f"Unknown GCN variant '{variant}'. Choose one of: {', '.join(GCN_VARIANTS)}.")
-    y = torch.as_tensor(node_labels, dtype=torch.long)
-    val = torch.zeros(len(y), dtype=torch.bool)
-    val[torch.as_tensor(val_rows, dtype=torch.long)] = True
-    if (y[val] < 0).any() or len(val_rows) == 0:
-        raise ValueError("val_rows must be a non-empty set of rows with known labels (node_labels >= 0).")
-    if variant == "features" and (features is None or len(features) != len(y)):
-        raise ValueError("the 'features' variant needs features [N, d] for every node of the graph.")
-    fit = (y >= 0) & ~val
-    gen = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(), torch_threads(1):
-        torch.manual_seed(seed)
-        if variant == "labels":
-            model = LabelGCN(n_classes)
-            opt = torch.optim.AdamW(model.parameters(), lr=0.1)
-            inputs = torch.where(fit, y, n_classes)  # evaluation input: every fit label shown
-        else:
-            model = FeatureGCN(features.shape[1], n_classes)
-            opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
-            adj = _with_self_loops(adj)
-            inputs = adj @ torch.from_numpy(l2_normalize(features))
-        best = ((-1.0, 0.0), 0, None)  # ((val accuracy, -val loss), step, predictions)
-        for step in range(1, steps + 1):
-            model.train()
-            if variant == "labels":
-                hide = fit & (torch.rand(len(y), generator=gen) < 0.05 + 0.45 * torch.rand(1, generator=gen))
-                if not hide.any():
-                    hide[fit.nonzero()[torch.randint(int(fit.sum()), (1,), generator=gen)]] = True
-                out = model(adj, torch.where(fit & ~hide, y, n_classes))
-                loss = F.cross_entropy(out[hide], y[hide])
-            else:
-                loss = F.cross_entropy(model(adj, inputs)[fit], y[fit])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if step % eval_every == 0 or step == steps:
-                model.eval()
-                with torch.no_grad():
-                    out = model(adj, inputs)
-                pred = out.argmax(1)
-                score = (
-                    float((pred[val] == y[val]).float().mean()),
-                    -float(F.cross_entropy(out[val], y[val])),
-                )
-                if on_eval is not None:
-                    on_eval(step, score[0], float(loss))  # (step, val accuracy, train loss)
-                if score > best[0]:
-                    best = (score, step, pred.numpy().copy())
-    return best[2], best[1], best[0][0]
 
 
 MIN_LABEL_REACH = 0.2  # share of test images with a fit label among their REACH_K neighbours [L, measured]

@@ -58,7 +58,13 @@ def _recipe(args):
     return main(args)
 
 
-BENCHES = {"bench-recipe": _recipe, "bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
+def _gpu(args):
+    from lab.bench.gpu import main
+
+    return main(args)
+
+
+BENCHES = {"bench-gpu": _gpu, "bench-recipe": _recipe, "bench-store": _store, "bench": _speed, "bench-geometry": _geometry, "bench-app": _app, "bench-jobs": _jobs,
            "bench-browser": _browser, "bench-timeline": _timeline}  # fmt: skip
 
 
@@ -107,6 +113,13 @@ def add_bench_commands(sub, handler) -> None:
     p.add_argument("--snapshots", type=int, default=8)
     p.add_argument("--keep", action="store_true", help="keep the temporary runs folder")
     p.add_argument("--browser", action="store_true", help="then time the Map page's step slider in chromium")
+    p.set_defaults(func=handler)
+    p = sub.add_parser(
+        "bench-gpu", help="issue #19's GPU targets: the default run trained, scored and stored; a 3 x 6 sweep"
+    )
+    from lab.bench.gpu import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=handler)
     p = sub.add_parser(
         "bench-browser", help="make run, train-to-map, click and stored-map timings in chromium"

@@ -111,5 +111,23 @@ def claims_markdown(claims: list[dict], measurements: list[str]) -> list[str]:
     return out + [f"- {c['claim']} — {c['rule']}" for c in claims]
 
 
+def provenance_markdown(report: dict, key: str, *, seconds_note: str = "", scale: str | None = None,
+                        numbers_from: str = " from the runs named below", after: str = "") -> list[str]:  # fmt: skip
+    """A report's opening bullets (Markdown lines): its command, date, code version, total time, machine,
+    scale when given, and where its numbers and verdicts come from (lab/papers/<key>/claims.py)."""
+    lines = [
+        f"- **Command:** `{report['command']}`",
+        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · "
+        f"**total time:** {report['seconds']:.0f} s{seconds_note}",
+        f"- **Machine:** {report['machine']}",
+    ]
+    if scale is not None:
+        lines.append(f"- **Scale:** {scale}")
+    return lines + [
+        f"- Every number is computed by the lab{numbers_from}; each verdict is computed from these numbers by "
+        f"`lab/papers/{key}/claims.py` (`judge_claims`, rule beside each claim).{after}"
+    ]
+
+
 def rerun_line(report: dict) -> list[str]:
     return ["", f"To rerun: `{report['command']}` (runs are reused from the run store when present).", ""]

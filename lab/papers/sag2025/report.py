@@ -7,7 +7,7 @@ are lab.papers.sag2025.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
-from lab.papers.reports import claims_markdown, rerun_line
+from lab.papers.reports import claims_markdown, provenance_markdown, rerun_line
 from lab.papers.sag2025.constants import CITE, VICREG_CITE
 
 
@@ -45,12 +45,7 @@ def render_markdown(report: dict) -> str:
         'could not read; M1 and M2 are the lab\'s stand-ins (docs/science.md, "Global structure (M1, M2)"). '
         "[P] = the paper's, [L] = the lab's design.",
         "",
-        f"- **Command:** `{report['command']}`",
-        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · "
-        f"**total time:** {report['seconds']:.0f} s",
-        f"- **Machine:** {report['machine']}",
-        "- Every number is computed by the lab from the runs named below; each verdict is computed from these "
-        "numbers by `lab/papers/sag2025/claims.py` (`judge_claims`, rule beside each claim).",
+        *provenance_markdown(report, "sag2025"),
     ]
     for section in report["datasets"]:
         w = section["walk"]

@@ -7,7 +7,7 @@ are lab.papers.sepp2023.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
-from lab.papers.reports import claims_markdown, rerun_line
+from lab.papers.reports import claims_markdown, provenance_markdown, rerun_line
 from lab.papers.sepp2023.constants import CITE, SAMPLER_TEXT
 
 COLUMNS = (("simclr", "SimCLR"), ("sepp-learned", "SePP, SimCLR-mined"), ("sepp-pixels", "SePP, pixel-mined"),
@@ -52,12 +52,7 @@ def render_markdown(report: dict) -> str:
         + ". "
         "[P] = the paper's, [L] = the lab's design.",
         "",
-        f"- **Command:** `{report['command']}`",
-        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · "
-        f"**total time:** {report['seconds']:.0f} s",
-        f"- **Machine:** {report['machine']}",
-        "- Every number is computed by the lab from the runs named below; each verdict is computed from these "
-        "numbers by `lab/papers/sepp2023/claims.py` (`judge_claims`, rule beside each claim).",
+        *provenance_markdown(report, "sepp2023"),
     ]
     for section in report["datasets"]:
         p, ms = section["partners"], section["measures"]

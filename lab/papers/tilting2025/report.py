@@ -6,6 +6,7 @@ lab.papers.tilting2025.reproduce computed; the verdict rules are lab.papers.tilt
 
 from __future__ import annotations
 
+from lab.papers.reports import provenance_markdown
 from lab.papers.tilting2025.constants import (
     CITE,
     EXAMPLE_TRUE_SLOPE,
@@ -82,14 +83,10 @@ def render_markdown(report: dict) -> str:
         'No code was published with the paper. Definitions: docs/science.md, section "Baptista, Stuart & Tran '
         '2025". [P] the paper\'s, [D] derived from it and checked numerically, [L] the lab\'s design.',
         "",
-        f"- **Command:** `{report['command']}`",
-        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · **total time:** "
-        f"{report['seconds']:.0f} s, in which {report['trained_now']} simulations were trained; the others were read "
-        f"from the runs folder's cache, trained earlier with the same settings and cache version",
-        f"- **Machine:** {report['machine']}",
-        f"- **Scale:** {report['scale']}.",
-        "- Every number is computed by the lab; each verdict is computed from these numbers by "
-        "`lab/papers/tilting2025/claims.py` (`judge_claims`, rule beside each claim).",
+        *provenance_markdown(report, "tilting2025", scale=f"{report['scale']}.", numbers_from="",
+                             seconds_note=f", in which {report['trained_now']} simulations were trained; the others "
+                             "were read from the runs folder's cache, trained earlier with the same settings and "
+                             "cache version"),  # fmt: skip
         "", "## Claims", "", row("Claim", "Expected", "Measured here", "Verdict"), rule(4),
         *[row(c["claim"], c["paper"], c["measured"], f"**{c['verdict']}**") for c in report["claims"]],
         "", "## The 2-D example", "", "C = [[1.5, 1], [1, 1.5]], n_e = 1. Losses: "

@@ -6,7 +6,7 @@ the verdict rules are lab.papers.xue2023.claims.
 
 from __future__ import annotations
 
-from lab.papers.reports import rerun_line
+from lab.papers.reports import provenance_markdown, rerun_line
 from lab.papers.xue2023.constants import CITE
 
 
@@ -50,13 +50,12 @@ def render_markdown(report: dict) -> str:
         'paper\'s model] (docs/science.md, "Xue 2023"). Probes: linear, on up to 10,000 stratified training rows, '
         "scored on every test row. [P] = the paper's, [L] = the lab's design.",
         "",
-        f"- **Command:** `{report['command']}`",
-        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · "
-        f"**total time:** {report['seconds']:.0f} s",
-        f"- **Machine:** {report['machine']}",
-        f"- **Scale:** {report['scale']}; data: {st.get('data_source')}.",
-        "- Every number is computed by the lab from the runs named below; each verdict is computed from these "
-        "numbers by `lab/papers/xue2023/claims.py` (`judge_claims`, rule beside each claim). One seed each.",
+        *provenance_markdown(
+            report,
+            "xue2023",
+            scale=f"{report['scale']}; data: {st.get('data_source')}.",
+            after=" One seed each.",
+        ),
         "",
         "## Claims",
         "",

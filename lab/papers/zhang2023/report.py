@@ -7,7 +7,7 @@ computed; the verdict rules are lab.papers.zhang2023.claims.
 from __future__ import annotations
 
 from lab.measures.probes.knn import KNN_K
-from lab.papers.reports import claims_markdown, rerun_line
+from lab.papers.reports import claims_markdown, provenance_markdown, rerun_line
 from lab.papers.zhang2023.claims import probe_row
 from lab.papers.zhang2023.constants import (
     CITE,
@@ -77,12 +77,7 @@ def render_markdown(report: dict) -> str:
         f'Paper code: {CODE}. Definitions: docs/science.md, section "Zhang 2023". '
         "[P] = the paper's measure, [L] = the lab's design.",
         "",
-        f"- **Command:** `{report['command']}`",
-        f"- **Date:** {report['date']} · **code version:** {report['code_version']} · "
-        f"**total time:** {report['seconds']:.0f} s",
-        f"- **Machine:** {report['machine']}",
-        "- Every number is computed by the lab from the runs named below; each verdict is computed from "
-        "these numbers by `lab/papers/zhang2023/claims.py` (`judge_claims`, rule beside each claim).",
+        *provenance_markdown(report, "zhang2023"),
     ]
     for section in report["datasets"]:
         sc = section["scale"]

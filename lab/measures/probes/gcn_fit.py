@@ -23,15 +23,18 @@ from lab.measures.features import l2_normalize, torch_threads
 GCN_VARIANTS = ("labels", "features")
 
 
+def _scipy_csr(adj: torch.Tensor) -> sp.csr_matrix:
+    """A torch sparse CSR tensor as a scipy CSR matrix over the same arrays."""
+    parts = (adj.values().numpy(), adj.col_indices().numpy(), adj.crow_indices().numpy())
+    return sp.csr_matrix(parts, shape=adj.shape)
+
+
 class Graph:
     """A symmetric normalised adjacency [N, N] (dense, or torch sparse CSR) and blocks of its rows."""
 
     def __init__(self, adj: torch.Tensor):
-        self.adj, self.n = adj, adj.shape[0]
-        self._csr = None
-        if adj.layout == torch.sparse_csr:
-            parts = (adj.values().numpy(), adj.col_indices().numpy(), adj.crow_indices().numpy())
-            self._csr = sp.csr_matrix(parts, shape=adj.shape)
+        self.adj = adj
+        self._csr = _scipy_csr(adj) if adj.layout == torch.sparse_csr else None
 
     def rows(self, idx: torch.Tensor):
         """adj[idx]: a dense tensor [m, N] or a scipy CSR block [m, N]."""
@@ -150,10 +153,7 @@ def _with_self_loops(adj: torch.Tensor) -> torch.Tensor:
         a = adj + torch.eye(n)
         d = a.sum(1).rsqrt()
         return a * d[:, None] * d[None, :]
-    a = sp.csr_matrix(
-        (adj.values().numpy(), adj.col_indices().numpy(), adj.crow_indices().numpy()), shape=(n, n)
-    )
-    return normalized_torch_csr(a + sp.eye(n, format="csr"))
+    return normalized_torch_csr(_scipy_csr(adj) + sp.eye(n, format="csr"))
 
 
 class _LabelSteps:
